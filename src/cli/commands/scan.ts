@@ -1,0 +1,84 @@
+/** `dormant scan`: read-only; prints findings in the chosen format and sets the exit code. */
+import { Option, type Command } from 'commander';
+import { UsageError, EXIT } from '../../errors.js';
+import { SEVERITY_ORDER, type ScanResult, type Severity } from '../../model/finding.js';
+import { scan } from '../../engine/scan.js';
+import { FORMATS, type Format, render } from '../../report/render.js';
+import { type CommandContext, buildContext, endProgress, parseIntFlag, type GlobalFlags } from '../context.js';
+import { providerFromFlags } from '../providerFromFlags.js';
+import { writeOutput } from '../writeOutput.js';
+
+export interface ScanFlags {
+  days?: string;
+  source?: string;
+  fromReport?: string;
+  format?: string;
+  output?: string;
+  failOn?: string;
+  asOf?: string;
+}
+
+export function addScanOptions(cmd: Command): Command {
+  return cmd
+    .option('--days <N>', 'inactivity window in days (default: inactiveDays from the config, 90)')
+    .addOption(new Option('--source <source>', 'where the inventory comes from').choices(['auto', 'report', 'api']))
+    .option('--from-report <FILE>', 'read an exported credential report instead of AWS (no network)')
+    .option('--as-of <ISO-TIME>', 'evaluate as if it were this time (audits of an old report); default now');
+}
+
+export function parseAsOf(value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
+    throw new UsageError(`--as-of must be an ISO 8601 time such as 2026-11-22T12:00:00Z, got '${value}'`);
+  }
+  return new Date(ms);
+}
+
+/** Run a scan with the shared scan flags; used by scan, plan and demo. */
+export async function runScan(ctx: CommandContext, flags: ScanFlags): Promise<ScanResult> {
+  if (flags.days !== undefined) ctx.config.inactiveDays = parseIntFlag('--days', flags.days, 1, 3650);
+  const now = parseAsOf(flags.asOf);
+  const built = providerFromFlags(ctx, flags);
+  try {
+    const result = await scan(built.provider, { config: ctx.config, now });
+    const calls = built.calls();
+    if (calls) ctx.log.debug(calls);
+    return result;
+  } finally {
+    endProgress(ctx);
+    built.close();
+  }
+}
+
+export function defaultFormat(ctx: CommandContext, output: string | undefined): Format {
+  if (output && output !== '-') {
+    if (output.endsWith('.json')) return 'json';
+    if (output.endsWith('.csv')) return 'csv';
+    if (output.endsWith('.md')) return 'markdown';
+    return 'table';
+  }
+  return ctx.stdoutIsTTY ? 'table' : 'json';
+}
+
+export function exitCodeFor(result: ScanResult, failOn: string | undefined): number {
+  if (failOn === undefined) return EXIT.ok;
+  const threshold = SEVERITY_ORDER[failOn as Severity];
+  return result.findings.some((f) => SEVERITY_ORDER[f.severity] >= threshold) ? EXIT.findings : EXIT.ok;
+}
+
+export function registerScan(program: Command, globals: () => GlobalFlags): void {
+  addScanOptions(program.command('scan').description('find inactive users, unused passwords and access keys (read-only)'))
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, else json)').choices(FORMATS))
+    .option('--output <FILE>', 'write the report to FILE (atomically) instead of stdout')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['low', 'medium', 'high']))
+    .action(async (flags: ScanFlags) => {
+      const ctx = buildContext(globals());
+      const result = await runScan(ctx, flags);
+      for (const w of result.warnings) ctx.log.warn(w);
+      const format = (flags.format as Format | undefined) ?? defaultFormat(ctx, flags.output);
+      const color = format === 'table' && ctx.stdoutIsTTY && !flags.output && !process.env.NO_COLOR;
+      writeOutput(render(result, format, { color }), flags.output);
+      process.exitCode = exitCodeFor(result, flags.failOn);
+    });
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * The `dormant` command line. Commands only parse flags and call the engine; every error
+ * becomes one line on stderr and the documented exit code (README "Exit codes").
+ */
+import { Command, CommanderError } from 'commander';
+import { DormantError, EXIT } from '../errors.js';
+import type { GlobalFlags } from './context.js';
+import { registerDemo } from './commands/demo.js';
+import { registerPermissions } from './commands/permissions.js';
+import { registerScan } from './commands/scan.js';
+
+// dormant supports Node >= 20.19 and pins an SDK line that does (README "Design notes");
+// the SDK's advisory about its future releases is noise on every run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** Unexpected failures (bugs) exit with 70 (EX_SOFTWARE), distinct from every documented code. */
+export const EXIT_INTERNAL = 70;
+
+export function buildProgram(): Command {
+  const program = new Command('dormant')
+    .description('Find cloud identities nobody uses any more and retire them safely.')
+    .version('0.1.0')
+    .option('--config <FILE>', 'config file (default: ./dormant.yml if present)')
+    .option('--profile <PROFILE>', 'AWS profile (default: the SDK credential chain)')
+    .option('--region <REGION>', 'AWS region for API calls (default us-east-1)')
+    .option('--endpoint-url <URL>', 'custom AWS endpoint (also AWS_ENDPOINT_URL)')
+    .option('--db <PATH|URL>', 'state store: a SQLite path or postgres:// URL')
+    .option('--quiet', 'only errors on stderr')
+    .option('--verbose', 'debug lines and stack traces on stderr')
+    .showHelpAfterError('(run dormant --help for usage)')
+    .exitOverride();
+  const globals = (): GlobalFlags => program.opts<GlobalFlags>();
+  registerScan(program, globals);
+  registerDemo(program, globals);
+  registerPermissions(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its message already.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof DormantError) {
+      process.stderr.write(`dormant: ${err.message}\n`);
+      if (verbose && err.cause instanceof Error) process.stderr.write(`${err.cause.stack ?? String(err.cause)}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error;
+    process.stderr.write(`dormant: internal error: ${e?.message ?? String(err)} (rerun with --verbose and report it)\n`);
+    if (verbose) process.stderr.write(`${e?.stack ?? ''}\n`);
+    return EXIT_INTERNAL;
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;

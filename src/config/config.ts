@@ -1,0 +1,144 @@
+/**
+ * `dormant.yml`: the schema with its documented defaults, and the loader. Validated once,
+ * here at the edge; an error names the key and what is wrong with it.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { RULES } from '../rules/index.js';
+
+const days = z.number().int().min(1).max(3650);
+
+const ruleSettings = z.strictObject({
+  /** Turn the rule off. Default: on. */
+  enabled: z.boolean().default(true),
+  /** Override the window (or, for unrotated-access-key, the rotation period) for this rule. */
+  days: days.optional(),
+});
+
+const rulesShape = Object.fromEntries(RULES.map((r) => [r.name, ruleSettings.optional()])) as Record<
+  string,
+  z.ZodOptional<typeof ruleSettings>
+>;
+
+export const configSchema = z.strictObject({
+  /** The inactivity window in days. Default 90. */
+  inactiveDays: days.default(90),
+  rules: z.strictObject(rulesShape).default({}),
+  exempt: z
+    .strictObject({
+      /** Tag key whose value `true` exempts a user. */
+      tag: z.string().min(1).max(128).default('dormant:exempt'),
+      /** Glob patterns (`*`, `?`) matched against user name, path and ARN. */
+      users: z.array(z.string().min(1)).default([]),
+    })
+    .default({ tag: 'dormant:exempt', users: [] }),
+  remediation: z
+    .strictObject({
+      disableUser: z
+        .array(z.enum(['deactivate-keys', 'remove-password', 'quarantine']))
+        .default(['deactivate-keys', 'remove-password']),
+      quarantinePolicyArn: z.string().startsWith('arn:').nullable().default(null),
+      /** Days in the disabled state before delete-user. 0: same plan; null: never delete. */
+      deleteAfterDays: z.number().int().min(0).nullable().default(30),
+      maxActionsPerRun: z.number().int().min(1).default(50),
+      maxActionsPercent: z.number().min(0).max(100).default(10),
+    })
+    .default({
+      disableUser: ['deactivate-keys', 'remove-password'],
+      quarantinePolicyArn: null,
+      deleteAfterDays: 30,
+      maxActionsPerRun: 50,
+      maxActionsPercent: 10,
+    }),
+  store: z
+    .strictObject({
+      url: z.string().min(1).default('sqlite:.dormant/state.db'),
+    })
+    .default({ url: 'sqlite:.dormant/state.db' }),
+  aws: z
+    .strictObject({
+      profile: z.string().min(1).nullable().default(null),
+      region: z.string().min(1).default('us-east-1'),
+      endpointUrl: z.url().nullable().default(null),
+      /** Where the inventory comes from: the credential report, falling back to the API (auto). */
+      source: z.enum(['auto', 'report', 'api']).default('auto'),
+      /** Regenerate the credential report when it is older than this. */
+      maxReportAgeHours: z.number().min(0).default(4),
+      /** How long to wait for a credential report to be generated. */
+      reportTimeoutSeconds: z.number().int().min(1).default(120),
+      /** Parallel IAM calls for the API source and enrichment. */
+      concurrency: z.number().int().min(1).max(64).default(8),
+      /** Attempts per call (the SDK's retry strategy, with backoff). */
+      maxAttempts: z.number().int().min(1).max(20).default(5),
+      retryMode: z.enum(['standard', 'adaptive']).default('standard'),
+    })
+    .default({
+      profile: null,
+      region: 'us-east-1',
+      endpointUrl: null,
+      source: 'auto',
+      maxReportAgeHours: 4,
+      reportTimeoutSeconds: 120,
+      concurrency: 8,
+      maxAttempts: 5,
+      retryMode: 'standard',
+    }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export const DEFAULT_CONFIG_FILE = 'dormant.yml';
+
+function describeIssue(file: string, issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.');
+  const where = path ? `${file}: ${path}` : file;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
+    return `${file}: unknown key ${keys.map((k) => `'${k}'`).join(', ')}; remove it or check the spelling (see README "Configuration")`;
+  }
+  return `${where}: ${issue.message}`;
+}
+
+/** Validate an already-parsed object (tests and the loader share this). */
+export function parseConfig(raw: unknown, file = 'config'): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const first = result.error.issues[0];
+    throw new UsageError(first ? describeIssue(file, first) : `${file}: invalid configuration`);
+  }
+  return result.data;
+}
+
+/**
+ * Load the config: an explicit `--config FILE` must exist; otherwise `./dormant.yml` is used
+ * when present, and the defaults when not.
+ */
+export function loadConfig(explicitPath?: string): { config: Config; path: string | null } {
+  const path = explicitPath ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : null);
+  if (path === null) return { config: parseConfig({}), path: null };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `config file ${path} not found; pass an existing file to --config or create ${DEFAULT_CONFIG_FILE}`
+        : `cannot read config file ${path} (${code ?? String(err)})`,
+    );
+  }
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0];
+    const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+    throw new UsageError(`${path}: invalid YAML${at}: ${e.message.split('\n')[0]}; fix the syntax and retry`);
+  }
+  const raw: unknown = doc.toJS();
+  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new UsageError(`${path}: expected a mapping of settings at the top level (see README "Configuration")`);
+  }
+  return { config: parseConfig(raw, path), path };
+}

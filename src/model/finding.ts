@@ -1,0 +1,50 @@
+/** The result of evaluating rules over an inventory. Plain data, no I/O. */
+import type { Identity, IdentityState, SourceName } from './identity.js';
+
+export type Severity = 'low' | 'medium' | 'high';
+export const SEVERITY_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
+
+export type ActionName =
+  | 'disable-user'
+  | 'delete-user'
+  | 'deactivate-key'
+  | 'remove-password'
+  | 'notify';
+
+export interface Finding {
+  /** Stable hash of rule + identity + credential. */
+  id: string;
+  ruleId: string;
+  rule: string;
+  severity: Severity;
+  identityId: string;
+  identityName: string;
+  account: string;
+  credentialId: string | null;
+  message: string;
+  lastActivityAt: string | null;
+  daysSinceActivity: number | null;
+  compliance: string[];
+  recommendedAction: ActionName;
+}
+
+export interface ScannedIdentity extends Identity {
+  lastActivityAt: string | null;
+  state: IdentityState;
+  exemptReason: string | null;
+  /** Why a verdict could not be reached (unknown data), if any. */
+  notes?: string[];
+}
+
+export interface ScanResult {
+  schemaVersion: 1;
+  generatedAt: string;
+  source: SourceName;
+  dataAsOf: string | null;
+  accounts: string[];
+  settings: { inactiveDays: number };
+  identities: ScannedIdentity[];
+  findings: Finding[];
+  warnings: string[];
+  summary: { identities: number; inactive: number; exempt: number; findings: number };
+}

@@ -1,0 +1,179 @@
+/**
+ * IAM and STS clients built from the CLI/config settings (profile, region, endpoint, retry
+ * mode), a per-operation call counter, and the translation of SDK errors into one-line
+ * errors with the documented exit code.
+ */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { CloudError } from '../../errors.js';
+
+export interface AwsSettings {
+  profile: string | null;
+  region: string;
+  /** Custom endpoint (moto, a proxy). The SDK also honours AWS_ENDPOINT_URL by itself. */
+  endpointUrl: string | null;
+  maxAttempts: number;
+  retryMode: 'standard' | 'adaptive';
+  concurrency: number;
+}
+
+/** Counts logical API calls per operation (not retries), for `--verbose` and the benchmark. */
+export class CallCounter {
+  readonly byOperation = new Map<string, number>();
+
+  add(operation: string): void {
+    this.byOperation.set(operation, (this.byOperation.get(operation) ?? 0) + 1);
+  }
+
+  total(prefix = ''): number {
+    let n = 0;
+    for (const [op, count] of this.byOperation) if (op.startsWith(prefix)) n += count;
+    return n;
+  }
+}
+
+export interface AwsClients {
+  iam: IAMClient;
+  sts: STSClient;
+  calls: CallCounter;
+  settings: AwsSettings;
+  destroy(): void;
+}
+
+export function createAwsClients(settings: AwsSettings, calls = new CallCounter()): AwsClients {
+  const common = {
+    region: settings.region,
+    maxAttempts: settings.maxAttempts,
+    retryMode: settings.retryMode,
+    ...(settings.profile ? { profile: settings.profile } : {}),
+    ...(settings.endpointUrl ? { endpoint: settings.endpointUrl } : {}),
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 5_000,
+      requestTimeout: 60_000,
+      httpAgent: { maxSockets: Math.max(settings.concurrency * 2, 16), keepAlive: true },
+      httpsAgent: { maxSockets: Math.max(settings.concurrency * 2, 16), keepAlive: true },
+    }),
+  };
+  const iam = new IAMClient(common);
+  const sts = new STSClient(common);
+  const counter = (service: string) =>
+    ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
+      calls.add(`${service}:${String(context.commandName ?? 'unknown').replace(/Command$/, '')}`);
+      return next(args);
+    }) as unknown as Parameters<typeof iam.middlewareStack.addRelativeTo>[0];
+  iam.middlewareStack.add(counter('iam') as never, { step: 'initialize', name: 'dormantCallCounter' });
+  sts.middlewareStack.add(counter('sts') as never, { step: 'initialize', name: 'dormantCallCounter' });
+  return {
+    iam,
+    sts,
+    calls,
+    settings,
+    destroy() {
+      iam.destroy();
+      sts.destroy();
+    },
+  };
+}
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+  $retryable?: unknown;
+}
+
+export function errorName(err: unknown): string {
+  const e = err as SdkErrorShape;
+  return e?.name ?? e?.code ?? 'Error';
+}
+
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess']);
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ThrottledException',
+  'SlowDown',
+]);
+const BAD_CREDENTIALS = new Set([
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+  'InvalidAccessKeyId',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'RequestExpired',
+]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE']);
+
+export function isAccessDenied(err: unknown): boolean {
+  return ACCESS_DENIED.has(errorName(err));
+}
+
+export function isNoSuchEntity(err: unknown): boolean {
+  const n = errorName(err);
+  return n === 'NoSuchEntity' || n === 'NoSuchEntityException';
+}
+
+/** Turn an SDK error into a one-line CloudError naming the operation and the fix. */
+export function toCloudError(err: unknown, operation: string, settings?: AwsSettings): CloudError {
+  if (err instanceof CloudError) return err;
+  const e = err as SdkErrorShape;
+  const name = errorName(err);
+  const attempts = e?.$metadata?.attempts;
+  const afterAttempts = attempts ? ` after ${attempts} attempts` : '';
+  const firstLine = (e?.message ?? String(err)).split('\n')[0]!.trim();
+  if (ACCESS_DENIED.has(name)) {
+    return new CloudError(
+      `AWS denied ${operation} (${name}): grant it to the identity dormant runs as; 'dormant permissions' prints the policy`,
+      'AccessDenied',
+      { cause: err },
+    );
+  }
+  if (THROTTLED.has(name)) {
+    return new CloudError(
+      `AWS kept throttling ${operation}${afterAttempts}; retry later, or lower aws.concurrency / raise aws.maxAttempts`,
+      'Throttling',
+      { cause: err },
+    );
+  }
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(firstLine)) {
+    return new CloudError(
+      `no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, pass --profile, or run 'aws sso login'`,
+      'NoCredentials',
+      { cause: err },
+    );
+  }
+  if (BAD_CREDENTIALS.has(name)) {
+    return new CloudError(
+      `AWS rejected the credentials on ${operation} (${name}): refresh them ('aws sso login') or check the profile`,
+      'BadCredentials',
+      { cause: err },
+    );
+  }
+  const code = (e as { code?: string })?.code;
+  if ((code && NETWORK_CODES.has(code)) || NETWORK_CODES.has(name) || name === 'TimeoutError') {
+    const where = settings?.endpointUrl ?? process.env.AWS_ENDPOINT_URL ?? 'the AWS endpoint';
+    return new CloudError(
+      `cannot reach ${where} for ${operation} (${code ?? name})${afterAttempts}; check the network or --endpoint-url`,
+      'Unreachable',
+      { cause: err },
+    );
+  }
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) {
+    return new CloudError(
+      `AWS failed ${operation} with HTTP ${status} (${name})${afterAttempts}; retry later`,
+      'ServerError',
+      { cause: err },
+    );
+  }
+  return new CloudError(`AWS error on ${operation}: ${name}: ${firstLine}`, name, { cause: err });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,109 @@
+/**
+ * Fetch the IAM credential report: a few calls for any number of users. Generates it when
+ * missing, expired or older than `maxReportAgeHours`, waits while it is being generated
+ * (backoff with a deadline), and never returns an empty result silently.
+ */
+import { GenerateCredentialReportCommand, GetCredentialReportCommand } from '@aws-sdk/client-iam';
+import { CloudError } from '../../errors.js';
+import { isoSeconds } from '../../model/time.js';
+import type { ProgressSink } from '../provider.js';
+import { type AwsClients, errorName, sleep, toCloudError } from './aws-client.js';
+
+export interface ReportFetchOptions {
+  maxReportAgeHours: number;
+  timeoutSeconds: number;
+  progress?: ProgressSink;
+  /** Injected for tests; defaults to real time. */
+  clock?: { now(): number; sleep(ms: number): Promise<void> };
+}
+
+export interface FetchedReport {
+  content: string;
+  generatedAt: string | null;
+  warnings: string[];
+}
+
+const NOT_PRESENT = new Set(['CredentialReportNotPresentException', 'ReportNotPresent']);
+const EXPIRED = new Set(['CredentialReportExpiredException', 'ReportExpired']);
+const IN_PROGRESS = new Set(['CredentialReportNotReadyException', 'ReportInProgress']);
+const LIMIT = new Set(['LimitExceededException', 'LimitExceeded']);
+
+/** The report could not be had (as opposed to a network or credential failure). */
+export class ReportUnavailableError extends CloudError {}
+
+export async function fetchCredentialReport(aws: AwsClients, options: ReportFetchOptions): Promise<FetchedReport> {
+  const clock = options.clock ?? { now: () => Date.now(), sleep };
+  const deadline = clock.now() + options.timeoutSeconds * 1000;
+  const warnings: string[] = [];
+  let delay = 250;
+  let generated = false;
+
+  const wait = async (why: string): Promise<void> => {
+    if (clock.now() + delay > deadline) {
+      throw new ReportUnavailableError(
+        `the credential report was not ready after ${options.timeoutSeconds}s (${why}); retry later, raise aws.reportTimeoutSeconds, or use --source api`,
+        'ReportTimeout',
+      );
+    }
+    options.progress?.(`waiting for the credential report (${why})`);
+    await clock.sleep(delay);
+    delay = Math.min(delay * 2, 8_000);
+  };
+
+  const generate = async (): Promise<void> => {
+    for (;;) {
+      let state: string | undefined;
+      try {
+        const out = await aws.iam.send(new GenerateCredentialReportCommand({}));
+        state = out.State;
+      } catch (err) {
+        if (LIMIT.has(errorName(err))) {
+          await wait('generation rate limit');
+          continue;
+        }
+        throw toCloudError(err, 'iam:GenerateCredentialReport', aws.settings);
+      }
+      generated = true;
+      if (state === 'COMPLETE') return;
+      await wait(`state ${state ?? 'unknown'}`);
+    }
+  };
+
+  for (;;) {
+    let out;
+    try {
+      out = await aws.iam.send(new GetCredentialReportCommand({}));
+    } catch (err) {
+      const name = errorName(err);
+      if (NOT_PRESENT.has(name) || EXPIRED.has(name)) {
+        if (generated) await wait(name);
+        await generate();
+        continue;
+      }
+      if (IN_PROGRESS.has(name)) {
+        await wait('in progress');
+        continue;
+      }
+      throw toCloudError(err, 'iam:GetCredentialReport', aws.settings);
+    }
+    if (!out.Content) {
+      throw new ReportUnavailableError(
+        'AWS returned an empty credential report; retry, or use --source api',
+        'EmptyReport',
+      );
+    }
+    const generatedAt = out.GeneratedTime ? isoSeconds(out.GeneratedTime) : null;
+    const ageHours = out.GeneratedTime ? (clock.now() - out.GeneratedTime.getTime()) / 3_600_000 : Infinity;
+    if (ageHours > options.maxReportAgeHours) {
+      if (!generated) {
+        await generate();
+        continue;
+      }
+      // AWS regenerates at most every 4 hours; say how old the data is rather than loop.
+      warnings.push(
+        `the credential report was generated at ${generatedAt ?? 'an unknown time'}, older than maxReportAgeHours (${options.maxReportAgeHours}); activity since then is not in it`,
+      );
+    }
+    return { content: Buffer.from(out.Content).toString('utf8'), generatedAt, warnings };
+  }
+}

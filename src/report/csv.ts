@@ -1,0 +1,47 @@
+/**
+ * One row per finding. Cells that a spreadsheet would run as a formula (leading = + - @,
+ * tab or CR) are prefixed with a quote: IAM names may contain `+=,.@_-`.
+ */
+import { stringify } from 'csv-stringify/sync';
+import type { ScanResult } from '../model/finding.js';
+
+export const CSV_COLUMNS = [
+  'ruleId',
+  'rule',
+  'severity',
+  'account',
+  'identityName',
+  'identityId',
+  'credentialId',
+  'lastActivityAt',
+  'daysSinceActivity',
+  'recommendedAction',
+  'message',
+  'compliance',
+  'findingId',
+] as const;
+
+export function neutralizeFormula(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+export function renderCsv(result: ScanResult): string {
+  const rows = result.findings.map((f) =>
+    [
+      f.ruleId,
+      f.rule,
+      f.severity,
+      f.account,
+      f.identityName,
+      f.identityId,
+      f.credentialId ?? '',
+      f.lastActivityAt ?? '',
+      f.daysSinceActivity === null ? '' : String(f.daysSinceActivity),
+      f.recommendedAction,
+      f.message,
+      f.compliance.join('; '),
+      f.id,
+    ].map(neutralizeFormula),
+  );
+  return stringify([[...CSV_COLUMNS], ...rows]);
+}

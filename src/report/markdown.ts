@@ -1,0 +1,39 @@
+/** A Markdown report for tickets and pull requests. */
+import type { ScanResult } from '../model/finding.js';
+import { sourceLine, summaryLine } from './summary.js';
+
+function cell(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function renderMarkdown(result: ScanResult): string {
+  const lines = [
+    '# dormant scan',
+    '',
+    `**${summaryLine(result)}**`,
+    '',
+    `${sourceLine(result)} · generated ${result.generatedAt}`,
+    '',
+  ];
+  if (result.findings.length === 0) {
+    lines.push('No findings.');
+  } else {
+    lines.push('| User | Rule | Severity | Credential | Days | Action | Finding |');
+    lines.push('|---|---|---|---|---|---|---|');
+    for (const f of result.findings) {
+      lines.push(
+        `| ${cell(f.identityName)} | ${f.ruleId} ${f.rule} | ${f.severity} | ${cell(f.credentialId ?? '')} | ${f.daysSinceActivity ?? ''} | ${f.recommendedAction} | ${cell(f.message)} |`,
+      );
+    }
+  }
+  const exempt = result.identities.filter((i) => i.state === 'exempt');
+  if (exempt.length > 0) {
+    lines.push('', '## Exempt', '');
+    for (const i of exempt) lines.push(`- ${cell(i.name)}: ${cell(i.exemptReason ?? '')}`);
+  }
+  if (result.warnings.length > 0) {
+    lines.push('', '## Warnings', '');
+    for (const w of result.warnings) lines.push(`- ${cell(w)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

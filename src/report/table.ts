@@ -1,0 +1,53 @@
+/** The terminal table: findings grouped by user, aligned, coloured when the terminal allows. */
+import pc from 'picocolors';
+import type { Finding, ScanResult, Severity } from '../model/finding.js';
+import { sourceLine, summaryLine } from './summary.js';
+
+export interface TableOptions {
+  color: boolean;
+}
+
+function pad(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - [...text].length));
+}
+
+export function renderTable(result: ScanResult, options: TableOptions): string {
+  const c = pc.createColors(options.color);
+  const sev: Record<Severity, (s: string) => string> = { high: c.red, medium: c.yellow, low: c.cyan };
+  const out: string[] = [];
+  out.push(c.bold(summaryLine(result)));
+  out.push(c.dim(sourceLine(result)));
+  out.push('');
+  const byUser = new Map<string, Finding[]>();
+  for (const f of result.findings) {
+    const list = byUser.get(f.identityId) ?? [];
+    list.push(f);
+    byUser.set(f.identityId, list);
+  }
+  if (byUser.size === 0) out.push(c.green('No findings.'));
+  const ruleWidth = Math.max(0, ...result.findings.map((f) => f.ruleId.length + 1 + f.rule.length));
+  for (const [identityId, findings] of byUser) {
+    const identity = result.identities.find((i) => i.id === identityId);
+    const last = identity?.lastActivityAt ? `last activity ${identity.lastActivityAt.slice(0, 10)}` : 'no known activity';
+    const caller = identity?.isCaller ? c.magenta(' (dormant runs as this user: never acted on)') : '';
+    out.push(`${c.bold(findings[0]!.identityName)} ${c.dim(`${identity?.path ?? ''} · ${last}`)}${caller}`);
+    for (const f of findings) {
+      out.push(
+        `  ${sev[f.severity](pad(f.severity, 6))}  ${pad(`${f.ruleId} ${f.rule}`, ruleWidth)}  ${f.message} ${c.dim(`→ ${f.recommendedAction}`)}`,
+      );
+    }
+  }
+  const exempt = result.identities.filter((i) => i.state === 'exempt');
+  if (exempt.length > 0) {
+    out.push('');
+    out.push(c.bold('Exempt'));
+    for (const i of exempt) out.push(`  ${i.name} ${c.dim(i.exemptReason ?? '')}`);
+  }
+  const undecided = result.identities.filter((i) => i.notes && i.notes.length > 0 && i.state !== 'exempt');
+  if (undecided.length > 0) {
+    out.push('');
+    out.push(c.bold('Not decided (data unknown)'));
+    for (const i of undecided) out.push(`  ${i.name} ${c.dim((i.notes ?? []).join('; '))}`);
+  }
+  return `${out.join('\n')}\n`;
+}

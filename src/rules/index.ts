@@ -1,0 +1,17 @@
+/** The rule registry, in id order. Adding a rule means adding a file and a line here. */
+import { inactiveUser } from './inactiveUser.js';
+import type { Rule } from './rule.js';
+import { unrotatedAccessKey } from './unrotatedAccessKey.js';
+import { unusedAccessKey } from './unusedAccessKey.js';
+import { unusedPassword } from './unusedPassword.js';
+import { unusedUser } from './unusedUser.js';
+
+export const RULES: readonly Rule[] = [inactiveUser, unusedAccessKey, unusedUser, unusedPassword, unrotatedAccessKey];
+
+export const RULE_NAMES = RULES.map((r) => r.name);
+
+export function ruleByName(name: string): Rule | undefined {
+  return RULES.find((r) => r.name === name);
+}
+
+export type { Rule, RuleContext, RuleHit, RuleMeta } from './rule.js';
