@@ -129,7 +129,7 @@ export function loadConfig(explicitPath?: string): { config: Config; path: strin
         : `cannot read config file ${path} (${code ?? String(err)})`,
     );
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];

@@ -49,9 +49,11 @@ export function evaluate(identities: Identity[], config: Config, now: Date): Eva
   return identities.map((identity) => {
     const exemptReason = exemptions.byConfig(identity);
     if (exemptReason) return { identity, hits: [], exemptReason };
-    const hits = rules.flatMap((rule) =>
+    let hits = rules.flatMap((rule) =>
       rule.evaluate(identity, { now, days: ruleDays(rule, config) }).map((hit) => ({ rule, hit })),
     );
+    // unused-user is the more specific verdict on the same user: report one, not both.
+    if (hits.some((h) => h.rule.id === 'DORMANT-AWS-003')) hits = hits.filter((h) => h.rule.id !== 'DORMANT-AWS-001');
     return { identity, hits, exemptReason: null };
   });
 }

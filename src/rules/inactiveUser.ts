@@ -3,7 +3,6 @@ import { isWithinWindow } from '../model/time.js';
 import { identityActivity, daysSince, plural, trackingOverlapsWindow } from './activity.js';
 import { UNUSED_CREDENTIALS } from './compliance.js';
 import type { Rule } from './rule.js';
-import { isUnusedUser } from './unusedUser.js';
 
 export const inactiveUser: Rule = {
   id: 'DORMANT-AWS-001',
@@ -16,8 +15,6 @@ export const inactiveUser: Rule = {
     'A person who left, or a workload that was retired, keeps every permission until someone removes the user.',
   usesWindow: true,
   evaluate(identity, ctx) {
-    // unused-user is the more specific verdict for the same user; report one, not both.
-    if (isUnusedUser(identity, ctx)) return [];
     const activity = identityActivity(identity);
     if (activity.unknowns.length > 0 || activity.lastActivityAt === null) return [];
     if (isWithinWindow(activity.lastActivityAt, ctx.now, ctx.days)) return [];

@@ -73,7 +73,10 @@ class RowReader {
       this.fail(column, `'${v}' is neither a timestamp nor N/A, no_information or not_supported`);
     }
     const ms = Date.parse(v);
-    if (Number.isNaN(ms)) this.fail(column, `'${v}' is not a valid timestamp`);
+    const [y, mo, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+    // Date.parse rolls 2024-02-30 over to March; a report never contains such a date.
+    const calendarOk = mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+    if (Number.isNaN(ms) || !calendarOk) this.fail(column, `'${v}' is not a valid timestamp`);
     return { date: isoSeconds(ms) };
   }
 
@@ -129,8 +132,18 @@ export function parseUserArn(arn: string): { account: string; path: string } | n
 
 export function parseCredentialReport(text: string, label: string): ParsedReport {
   let rows: string[][];
+  let lines: number[];
   try {
-    rows = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: false, trim: false }) as string[][];
+    const records = parse(text, {
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: false,
+      trim: false,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+    rows = records.map((r) => r.record);
+    // The physical line where each record ends (blank lines are skipped, not counted away).
+    lines = records.map((r) => r.info.lines);
   } catch (err) {
     const e = err as Error & { lines?: number };
     const at = e.lines !== undefined ? ` at line ${e.lines}` : '';
@@ -150,7 +163,7 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
   const accounts = new Set<string>();
   const warnings: string[] = [];
   for (let r = 1; r < rows.length; r++) {
-    const reader: RowReader = new RowReader(label, index, rows[r]!, r + 1);
+    const reader: RowReader = new RowReader(label, index, rows[r]!, lines[r] ?? r + 1);
     const name = reader.text('user');
     const arn = reader.text('arn');
     if (name === ROOT_ROW) {
@@ -184,10 +197,12 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
 
     for (const n of [1, 2]) {
       const slot = `access_key_${n}`;
-      const rotated = dateOf(reader.cell(`${slot}_last_rotated`));
+      const rotatedCell = reader.cell(`${slot}_last_rotated`);
+      const rotated = dateOf(rotatedCell);
       const active = reader.bool(`${slot}_active`);
-      // A slot with no rotation date holds no key.
-      if (rotated === null) continue;
+      // A slot with no rotation date holds no key, unless it says the key is active: then it
+      // is a key of unknown age, which must not make the user look keyless.
+      if (rotated === null && active !== true) continue;
       credentials.push({
         kind: 'access-key',
         id: null,

@@ -1,0 +1,197 @@
+// Covers dormant.yml validation: parseConfig defaults and error messages, and loadConfig on real files.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
+import { loadConfig, parseConfig } from './config.js';
+
+function errorOf(fn: () => unknown): UsageError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    const usage = err as UsageError;
+    expect(usage.exitCode).toBe(2);
+    expect(usage.message).not.toContain('\n');
+    return usage;
+  }
+  throw new Error('expected a UsageError, nothing was thrown');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'dormant-config-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('parseConfig defaults', () => {
+  it('fills every documented default from an empty object', () => {
+    expect(parseConfig({})).toEqual({
+      inactiveDays: 90,
+      rules: {},
+      exempt: { tag: 'dormant:exempt', users: [] },
+      remediation: {
+        disableUser: ['deactivate-keys', 'remove-password'],
+        quarantinePolicyArn: null,
+        deleteAfterDays: 30,
+        maxActionsPerRun: 50,
+        maxActionsPercent: 10,
+      },
+      store: { url: 'sqlite:.dormant/state.db' },
+      aws: {
+        profile: null,
+        region: 'us-east-1',
+        endpointUrl: null,
+        source: 'auto',
+        maxReportAgeHours: 4,
+        reportTimeoutSeconds: 120,
+        concurrency: 8,
+        maxAttempts: 5,
+        retryMode: 'standard',
+      },
+    });
+  });
+
+  it('treats null and undefined (an empty YAML file) as the defaults', () => {
+    expect(parseConfig(null)).toEqual(parseConfig({}));
+    expect(parseConfig(undefined)).toEqual(parseConfig({}));
+  });
+
+  it('fills defaults inside a partly given section', () => {
+    const config = parseConfig({
+      exempt: { users: ['breakglass-*'] },
+      rules: { 'unused-access-key': { days: 30 }, 'unrotated-access-key': { enabled: false } },
+      remediation: { deleteAfterDays: null },
+    });
+    expect(config.exempt).toEqual({ tag: 'dormant:exempt', users: ['breakglass-*'] });
+    expect(config.rules).toEqual({
+      'unused-access-key': { enabled: true, days: 30 },
+      'unrotated-access-key': { enabled: false },
+    });
+    expect(config.remediation.deleteAfterDays).toBeNull();
+    expect(config.remediation.maxActionsPerRun).toBe(50);
+  });
+
+  it('accepts every rule name as a rules key', () => {
+    const names = ['inactive-user', 'unused-access-key', 'unused-user', 'unused-password', 'unrotated-access-key'];
+    const config = parseConfig({ rules: Object.fromEntries(names.map((n) => [n, { days: 45 }])) });
+    expect(Object.keys(config.rules).sort()).toEqual([...names].sort());
+  });
+});
+
+describe('parseConfig errors name the key', () => {
+  it.each([
+    {
+      raw: { inactiveDay: 90 },
+      message: 'dormant.yml: unknown key \'inactiveDay\'; remove it or check the spelling (see README "Configuration")',
+    },
+    {
+      raw: { rules: { 'unused-acces-key': { days: 30 } } },
+      message:
+        'dormant.yml: unknown key \'rules.unused-acces-key\'; remove it or check the spelling (see README "Configuration")',
+    },
+    {
+      raw: { rules: { 'unused-access-key': { dayz: 30 } } },
+      message:
+        'dormant.yml: unknown key \'rules.unused-access-key.dayz\'; remove it or check the spelling (see README "Configuration")',
+    },
+    {
+      raw: { exempt: { user: ['x'] } },
+      message: 'dormant.yml: unknown key \'exempt.user\'; remove it or check the spelling (see README "Configuration")',
+    },
+    {
+      raw: { aws: { endpoint: 'http://localhost:5000' } },
+      message:
+        'dormant.yml: unknown key \'aws.endpoint\'; remove it or check the spelling (see README "Configuration")',
+    },
+  ])('unknown key: $message', ({ raw, message }) => {
+    expect(errorOf(() => parseConfig(raw, 'dormant.yml')).message).toBe(message);
+  });
+
+  it.each([
+    { raw: { inactiveDays: 'ninety' }, path: 'inactiveDays' },
+    { raw: { inactiveDays: 0 }, path: 'inactiveDays' },
+    { raw: { inactiveDays: 90.5 }, path: 'inactiveDays' },
+    { raw: { rules: { 'unused-access-key': { days: -1 } } }, path: 'rules.unused-access-key.days' },
+    { raw: { rules: { 'inactive-user': { enabled: 'no' } } }, path: 'rules.inactive-user.enabled' },
+    { raw: { exempt: { users: 'breakglass-*' } }, path: 'exempt.users' },
+    { raw: { exempt: { users: [''] } }, path: 'exempt.users.0' },
+    { raw: { remediation: { disableUser: ['delete-everything'] } }, path: 'remediation.disableUser.0' },
+    { raw: { remediation: { maxActionsPercent: 150 } }, path: 'remediation.maxActionsPercent' },
+    { raw: { remediation: { quarantinePolicyArn: 'DenyAll' } }, path: 'remediation.quarantinePolicyArn' },
+    { raw: { aws: { endpointUrl: 'not a url' } }, path: 'aws.endpointUrl' },
+    { raw: { aws: { source: 'cloudtrail' } }, path: 'aws.source' },
+  ])('wrong value at $path', ({ raw, path }) => {
+    expect(errorOf(() => parseConfig(raw, 'dormant.yml')).message).toMatch(
+      new RegExp(`^dormant\\.yml: ${path.replace(/\./g, '\\.')}: `),
+    );
+  });
+
+  it('says what is wrong with inactiveDays: "ninety"', () => {
+    expect(errorOf(() => parseConfig({ inactiveDays: 'ninety' }, 'dormant.yml')).message).toBe(
+      'dormant.yml: inactiveDays: Invalid input: expected number, received string',
+    );
+  });
+});
+
+describe('loadConfig', () => {
+  it('loads a valid file', () => {
+    const path = file('ok.yml', 'inactiveDays: 60\nexempt:\n  users: ["breakglass-*"]\n');
+    const { config, path: loaded } = loadConfig(path);
+    expect(loaded).toBe(path);
+    expect(config.inactiveDays).toBe(60);
+    expect(config.exempt.users).toEqual(['breakglass-*']);
+  });
+
+  it('loads an empty file as the defaults', () => {
+    expect(loadConfig(file('empty.yml', '# nothing yet\n')).config).toEqual(parseConfig({}));
+  });
+
+  it('names the file and key of a wrong type', () => {
+    const path = file('wrong-type.yml', 'inactiveDays: ninety\n');
+    expect(errorOf(() => loadConfig(path)).message).toBe(
+      `${path}: inactiveDays: Invalid input: expected number, received string`,
+    );
+  });
+
+  it('names the file and the nested unknown key', () => {
+    const path = file('unknown.yml', 'rules:\n  unused-access-key:\n    window: 30\n');
+    expect(errorOf(() => loadConfig(path)).message).toBe(
+      `${path}: unknown key 'rules.unused-access-key.window'; remove it or check the spelling (see README "Configuration")`,
+    );
+  });
+
+  it('rejects a top level that is not a mapping', () => {
+    const path = file('list.yml', '- inactiveDays: 90\n');
+    expect(errorOf(() => loadConfig(path)).message).toBe(
+      `${path}: expected a mapping of settings at the top level (see README "Configuration")`,
+    );
+  });
+
+  it.each([
+    { name: 'duplicate key', text: 'inactiveDays: 90\ninactiveDays: 30\n', at: 'line 2, column 1' },
+    {
+      name: 'unclosed flow sequence',
+      text: 'inactiveDays: 90\nexempt:\n  users: ["breakglass-*"\nstore: {}\n',
+      at: null,
+    },
+    { name: 'bad indentation', text: 'inactiveDays: 90\n  exempt: x\n', at: null },
+  ])('gives the line and column of broken YAML ($name)', ({ name, text, at }) => {
+    const path = file(`broken-${name.replace(/ /g, '-')}.yml`, text);
+    const message = errorOf(() => loadConfig(path)).message;
+    const position = at === null ? 'line \\d+, column \\d+' : at;
+    expect(message).toMatch(new RegExp(`^${path.replace(/[.\\/]/g, '\\$&')}: invalid YAML at ${position}: `));
+    expect(message).toMatch(/; fix the syntax and retry$/);
+  });
+
+  it('names an explicit --config file that does not exist, and the fix', () => {
+    const path = join(dir, 'missing.yml');
+    expect(errorOf(() => loadConfig(path)).message).toBe(
+      `config file ${path} not found; pass an existing file to --config or create dormant.yml`,
+    );
+  });
+});
