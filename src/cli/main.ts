@@ -8,6 +8,7 @@ import { DormantError, EXIT } from '../errors.js';
 import type { GlobalFlags } from './context.js';
 import { registerDemo } from './commands/demo.js';
 import { registerPermissions } from './commands/permissions.js';
+import { registerRemediation } from './commands/remediate.js';
 import { registerScan } from './commands/scan.js';
 
 // dormant supports Node >= 20.19 and pins an SDK line that does (README "Design notes");
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
   registerScan(program, globals);
+  registerRemediation(program, globals);
   registerDemo(program, globals);
   registerPermissions(program);
   return program;

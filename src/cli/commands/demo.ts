@@ -1,9 +1,28 @@
-/** `dormant demo`: the whole scan on the credential report shipped in examples/, no account needed. */
+/**
+ * `dormant demo`: the whole flow on shipped example data, no cloud account needed. First a
+ * scan of examples/credential-report.csv, then the same users in a simulated in-memory
+ * account: plan → approve/deny → apply → restore → history, on a throwaway SQLite store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { apply } from '../../engine/apply.js';
+import { decide } from '../../engine/decide.js';
+import { buildPlan } from '../../engine/plan.js';
+import { restore } from '../../engine/restore.js';
+import { scan } from '../../engine/scan.js';
+import { parseCredentialReport } from '../../providers/aws/aws-credential-report.js';
+import { MemoryAccount } from '../../providers/memory/memory-provider.js';
 import { renderTable } from '../../report/table.js';
+import { saveScan } from '../../store/scans.js';
+import { insertPlan, openItems, snoozedUntil } from '../../store/plans.js';
+import { Store } from '../../store/store.js';
 import { buildContext, type GlobalFlags } from '../context.js';
+import { planText } from './remediate.js';
 import { runScan } from './scan.js';
+import { readFileSync } from 'node:fs';
 
 /** The shipped example data sits beside dist/ and src/ (both are two levels below the root). */
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/', import.meta.url));
@@ -13,25 +32,81 @@ export const DEMO_AS_OF = '2026-11-22T12:00:00Z';
 export function registerDemo(program: Command, globals: () => GlobalFlags): void {
   program
     .command('demo')
-    .description('run a scan on shipped example data (no cloud account needed)')
+    .description('run the whole flow on shipped example data (no cloud account needed)')
     .action(async () => {
+      const out = (s = '') => process.stdout.write(`${s}\n`);
       const ctx = buildContext({ ...globals(), config: `${EXAMPLES_DIR}dormant.yml` });
-      const result = await runScan(ctx, { fromReport: `${EXAMPLES_DIR}credential-report.csv`, asOf: DEMO_AS_OF });
+      const reportPath = `${EXAMPLES_DIR}credential-report.csv`;
+      const result = await runScan(ctx, { fromReport: reportPath, asOf: DEMO_AS_OF });
       const color = ctx.stdoutIsTTY && !process.env.NO_COLOR;
-      process.stdout.write(
-        `dormant demo: scanning examples/credential-report.csv (${result.summary.identities} users) as of ${DEMO_AS_OF}\n\n`,
-      );
+      out(`dormant demo — 1. scan: examples/credential-report.csv (${result.summary.identities} users) as of ${DEMO_AS_OF}`);
+      out();
       process.stdout.write(renderTable(result, { color }));
-      process.stdout.write(
-        [
-          '',
-          'Next:',
-          '  dormant scan --from-report FILE.csv         # your own exported credential report, no AWS access',
-          '  dormant scan --profile PROFILE               # a live account, read-only',
-          '  dormant scan --format json --output out.json # the machine-readable document',
-          '  dormant permissions --mode scan              # the IAM policy a scan needs',
-          '',
-        ].join('\n'),
-      );
+
+      out();
+      out('dormant demo — 2. retire safely, in a simulated account (in memory: no AWS is called)');
+      const now = new Date(DEMO_AS_OF);
+      const config = ctx.config;
+      config.remediation.deleteAfterDays = 0; // so the demo shows the delete and the restore at once
+      const parsed = parseCredentialReport(readFileSync(reportPath, 'utf8'), reportPath);
+      const account = MemoryAccount.fromIdentities(parsed.accounts[0] ?? '123456789012', parsed.identities);
+      const dir = mkdtempSync(join(tmpdir(), 'dormant-demo-'));
+      const store = await Store.open(join(dir, 'state.db'));
+      try {
+        const live = await scan(account, { config, now });
+        const { plan, notes } = await store.transaction(async (trx) => {
+          const scanId = await saveScan(trx, live);
+          const built = buildPlan({
+            result: live,
+            config,
+            scanId,
+            createdBy: 'demo',
+            now,
+            openItems: await openItems(trx),
+            snoozed: await snoozedUntil(trx, now.toISOString()),
+          });
+          await insertPlan(trx, built.plan);
+          return built;
+        });
+        out(`$ dormant plan`);
+        process.stdout.write(planText(plan, notes));
+
+        const pick = (name: string) => plan.items.filter((i) => i.identityName === name).map((i) => String(i.seq));
+        const approveSeqs = [...pick('quinn.foster'), ...pick('peter.walsh').slice(0, 1)];
+        const denySeqs = pick('sofia.garcia');
+        out();
+        out(`$ dormant approve ${plan.id} ${approveSeqs.join(' ')} --by alice --reason "left the company"`);
+        const approved = await decide(store, { planId: plan.id, items: approveSeqs, all: false, decision: 'approve', by: 'alice', reason: 'left the company', channel: 'cli', now });
+        for (const i of approved.changed) out(`approved: ${i.seq}. ${i.sentence}`);
+        if (denySeqs.length > 0) {
+          out(`$ dormant deny ${plan.id} ${denySeqs.join(' ')} --by alice --snooze 30 --reason "rotation scheduled"`);
+          const denied = await decide(store, { planId: plan.id, items: denySeqs, all: false, decision: 'deny', by: 'alice', reason: 'rotation scheduled', channel: 'cli', snoozeDays: 30, now });
+          for (const i of denied.changed) out(`denied: ${i.seq}. ${i.sentence} (snoozed 30 days)`);
+        }
+
+        out();
+        out(`$ dormant apply ${plan.id}`);
+        const report = await apply(store, account, { planId: plan.id, config, by: 'alice', now: () => now, onEvent: (l) => out(l) });
+        out(`${report.done.length} done, ${report.skipped.length} skipped, ${report.failed.length} failed (each change was re-checked, backed up and journaled first)`);
+
+        const deleted = report.done.find((i) => i.action === 'delete-user');
+        if (deleted) {
+          out();
+          out(`$ dormant restore ${deleted.identityName}`);
+          const { backup, report: r } = await restore(store, account, deleted.identityName, { by: 'alice' });
+          out(`Restored ${backup.identityName} from backup ${backup.id}`);
+          for (const s of r.restored) out(`  restored: ${s}`);
+          for (const s of r.cannotRestore) out(`  cannot restore: ${s}`);
+        }
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      out();
+      out('Next:');
+      out('  dormant scan --from-report FILE.csv          # your own exported credential report, no AWS access');
+      out('  dormant scan --profile PROFILE                # a live account, read-only');
+      out('  dormant plan --profile PROFILE                # store a plan for review; then approve, apply');
+      out('  dormant permissions --mode scan               # the IAM policy a scan needs (--mode remediate for apply)');
     });
 }

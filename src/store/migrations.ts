@@ -1,0 +1,159 @@
+/**
+ * Versioned migrations, run automatically when the store opens. Never edit a shipped
+ * migration; add the next one.
+ */
+import { type Kysely, type Migration, type MigrationProvider, PostgresAdapter, sql } from 'kysely';
+
+type AnyDb = Kysely<unknown>;
+
+function isPostgres(db: AnyDb): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/** An auto-incrementing integer key in either engine. */
+function serial(db: AnyDb) {
+  return isPostgres(db) ? ('serial' as const) : ('integer' as const);
+}
+
+const m0001: Migration = {
+  async up(db: AnyDb) {
+    const pg = isPostgres(db);
+    const autoKey = <T extends { primaryKey(): T; autoIncrement(): T }>(c: T): T =>
+      pg ? c.primaryKey() : c.primaryKey().autoIncrement();
+    await db.schema
+      .createTable('scans')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('accounts', 'text', (c) => c.notNull())
+      .addColumn('inactive_days', 'integer', (c) => c.notNull())
+      .addColumn('summary', 'text', (c) => c.notNull())
+      .addColumn('warnings', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('identity_snapshots')
+      .addColumn('scan_id', 'text', (c) => c.notNull().references('scans.id'))
+      .addColumn('identity_id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('identity_snapshots_pk', ['scan_id', 'identity_id'])
+      .execute();
+    await db.schema
+      .createTable('findings')
+      .addColumn('scan_id', 'text', (c) => c.notNull().references('scans.id'))
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('rule_id', 'text', (c) => c.notNull())
+      .addColumn('identity_id', 'text', (c) => c.notNull())
+      .addColumn('identity_name', 'text', (c) => c.notNull())
+      .addColumn('credential_id', 'text')
+      .addColumn('severity', 'text', (c) => c.notNull())
+      .addColumn('message', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('findings_pk', ['scan_id', 'id'])
+      .execute();
+    await db.schema
+      .createTable('plans')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('scan_id', 'text', (c) => c.notNull().references('scans.id'))
+      .addColumn('inventory_size', 'integer', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('plan_items')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('plan_id', 'text', (c) => c.notNull().references('plans.id'))
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('identity_id', 'text', (c) => c.notNull())
+      .addColumn('identity_name', 'text', (c) => c.notNull())
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('credential_id', 'text')
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('rule_ids', 'text', (c) => c.notNull())
+      .addColumn('finding_ids', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('not_before', 'text', (c) => c.notNull())
+      .addColumn('depends_on', 'text')
+      .addColumn('sentence', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .addColumn('evidence', 'text')
+      .addColumn('decided_by', 'text')
+      .addColumn('decided_at', 'text')
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addUniqueConstraint('plan_items_plan_seq', ['plan_id', 'seq'])
+      .execute();
+    await db.schema.createIndex('plan_items_identity').on('plan_items').columns(['identity_id', 'status']).execute();
+    await db.schema
+      .createTable('approvals')
+      .addColumn('id', serial(db), autoKey)
+      .addColumn('plan_id', 'text', (c) => c.notNull())
+      .addColumn('item_id', 'text', (c) => c.notNull())
+      .addColumn('decision', 'text', (c) => c.notNull())
+      .addColumn('decided_by', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('snooze_until', 'text')
+      .addColumn('identity_id', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('approvals_identity').on('approvals').columns(['identity_id', 'snooze_until']).execute();
+    await db.schema
+      .createTable('journal')
+      .addColumn('id', serial(db), autoKey)
+      .addColumn('plan_id', 'text', (c) => c.notNull())
+      .addColumn('item_id', 'text', (c) => c.notNull())
+      .addColumn('run_id', 'text', (c) => c.notNull())
+      .addColumn('step', 'text', (c) => c.notNull())
+      .addColumn('phase', 'text', (c) => c.notNull())
+      .addColumn('status', 'text')
+      .addColumn('detail', 'text')
+      .addColumn('at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('journal_item').on('journal').columns(['item_id', 'id']).execute();
+    await db.schema
+      .createTable('backups')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('identity_id', 'text', (c) => c.notNull())
+      .addColumn('identity_name', 'text', (c) => c.notNull())
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('plan_id', 'text')
+      .addColumn('item_id', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('backups_name').on('backups').columns(['identity_name', 'created_at']).execute();
+    await db.schema
+      .createTable('audit_events')
+      .addColumn('id', serial(db), autoKey)
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('plan_id', 'text')
+      .addColumn('item_id', 'text')
+      .addColumn('detail', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('locks')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('owner', 'text', (c) => c.notNull())
+      .addColumn('host', 'text', (c) => c.notNull())
+      .addColumn('pid', 'integer', (c) => c.notNull())
+      .addColumn('acquired_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .execute();
+    void sql;
+  },
+};
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return MIGRATIONS;
+  },
+};

@@ -1,0 +1,171 @@
+/** Plans, plan items and decisions in the store. */
+import type { ActionName } from '../model/finding.js';
+import type { ItemStatus, Plan, PlanItem } from '../model/plan.js';
+import type { Database } from './schema.js';
+import { type Db, nowIso } from './store.js';
+import type { Selectable } from 'kysely';
+
+type ItemRow = Selectable<Database['plan_items']>;
+
+export function itemFromRow(r: ItemRow): PlanItem {
+  return {
+    id: r.id,
+    planId: r.plan_id,
+    seq: Number(r.seq),
+    identityId: r.identity_id,
+    identityName: r.identity_name,
+    account: r.account,
+    credentialId: r.credential_id,
+    action: r.action as ActionName,
+    ruleIds: JSON.parse(r.rule_ids) as string[],
+    findingIds: JSON.parse(r.finding_ids) as string[],
+    status: r.status,
+    notBefore: r.not_before,
+    dependsOn: r.depends_on,
+    sentence: r.sentence,
+    reason: r.reason,
+    decidedBy: r.decided_by,
+    decidedAt: r.decided_at,
+  };
+}
+
+export async function insertPlan(db: Db, plan: Plan): Promise<void> {
+  await db
+    .insertInto('plans')
+    .values({
+      id: plan.id,
+      created_at: plan.createdAt,
+      scan_id: plan.scanId,
+      inventory_size: plan.inventorySize,
+      created_by: plan.createdBy,
+      settings: '{}',
+    })
+    .execute();
+  for (const item of plan.items) {
+    await db
+      .insertInto('plan_items')
+      .values({
+        id: item.id,
+        plan_id: item.planId,
+        seq: item.seq,
+        identity_id: item.identityId,
+        identity_name: item.identityName,
+        account: item.account,
+        credential_id: item.credentialId,
+        action: item.action,
+        rule_ids: JSON.stringify(item.ruleIds),
+        finding_ids: JSON.stringify(item.findingIds),
+        status: item.status,
+        not_before: item.notBefore,
+        depends_on: item.dependsOn,
+        sentence: item.sentence,
+        reason: item.reason,
+        evidence: null,
+        decided_by: item.decidedBy,
+        decided_at: item.decidedAt,
+        updated_at: plan.createdAt,
+      })
+      .execute();
+  }
+}
+
+export async function getPlan(db: Db, planId: string): Promise<Plan | null> {
+  const row = await db.selectFrom('plans').selectAll().where('id', '=', planId).executeTakeFirst();
+  if (!row) return null;
+  const items = await db.selectFrom('plan_items').selectAll().where('plan_id', '=', planId).orderBy('seq').execute();
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    scanId: row.scan_id,
+    inventorySize: Number(row.inventory_size),
+    createdBy: row.created_by,
+    items: items.map(itemFromRow),
+  };
+}
+
+export async function getItem(db: Db, itemId: string): Promise<PlanItem | null> {
+  const row = await db.selectFrom('plan_items').selectAll().where('id', '=', itemId).executeTakeFirst();
+  return row ? itemFromRow(row) : null;
+}
+
+export async function listPlans(db: Db): Promise<{ id: string; createdAt: string; createdBy: string }[]> {
+  const rows = await db.selectFrom('plans').select(['id', 'created_at', 'created_by']).orderBy('created_at').execute();
+  return rows.map((r) => ({ id: r.id, createdAt: r.created_at, createdBy: r.created_by }));
+}
+
+/** Items that are still open anywhere (not decided-against and not finished). */
+export async function openItems(db: Db): Promise<PlanItem[]> {
+  const rows = await db
+    .selectFrom('plan_items')
+    .selectAll()
+    .where('status', 'in', ['pending', 'approved', 'failed'])
+    .execute();
+  return rows.map(itemFromRow);
+}
+
+/** Identities snoozed by a deny with --snooze, until when. */
+export async function snoozedUntil(db: Db, now: string): Promise<Map<string, string>> {
+  const rows = await db
+    .selectFrom('approvals')
+    .select(['identity_id', 'snooze_until'])
+    .where('decision', '=', 'deny')
+    .where('snooze_until', '>', now)
+    .execute();
+  const out = new Map<string, string>();
+  for (const r of rows) {
+    const prev = out.get(r.identity_id);
+    if (r.snooze_until && (!prev || r.snooze_until > prev)) out.set(r.identity_id, r.snooze_until);
+  }
+  return out;
+}
+
+export async function setItemStatus(
+  db: Db,
+  itemId: string,
+  status: ItemStatus,
+  reason: string | null,
+  decided?: { by: string; at: string },
+): Promise<void> {
+  await db
+    .updateTable('plan_items')
+    .set({
+      status,
+      reason,
+      updated_at: nowIso(),
+      ...(decided ? { decided_by: decided.by, decided_at: decided.at } : {}),
+    })
+    .where('id', '=', itemId)
+    .execute();
+}
+
+export async function recordDecision(
+  db: Db,
+  d: {
+    item: PlanItem;
+    decision: 'approve' | 'deny';
+    by: string;
+    reason: string | null;
+    channel: string;
+    snoozeUntil: string | null;
+    at: string;
+  },
+): Promise<void> {
+  await db
+    .insertInto('approvals')
+    .values({
+      plan_id: d.item.planId,
+      item_id: d.item.id,
+      decision: d.decision,
+      decided_by: d.by,
+      reason: d.reason,
+      channel: d.channel,
+      snooze_until: d.snoozeUntil,
+      identity_id: d.item.identityId,
+      at: d.at,
+    })
+    .execute();
+}
+
+export async function approvalsFor(db: Db, planId: string) {
+  return db.selectFrom('approvals').selectAll().where('plan_id', '=', planId).orderBy('id').execute();
+}

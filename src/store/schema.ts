@@ -1,0 +1,137 @@
+/**
+ * Table types for the store. Timestamps are ISO 8601 UTC text and structured data is JSON
+ * text, so one schema serves SQLite and PostgreSQL alike.
+ */
+import type { Generated } from 'kysely';
+
+export interface ScansTable {
+  id: string;
+  created_at: string;
+  source: string;
+  accounts: string;
+  inactive_days: number;
+  summary: string;
+  warnings: string;
+}
+
+export interface IdentitySnapshotsTable {
+  scan_id: string;
+  identity_id: string;
+  name: string;
+  account: string;
+  state: string;
+  data: string;
+}
+
+export interface FindingsTable {
+  scan_id: string;
+  id: string;
+  rule_id: string;
+  identity_id: string;
+  identity_name: string;
+  credential_id: string | null;
+  severity: string;
+  message: string;
+  data: string;
+}
+
+export interface PlansTable {
+  id: string;
+  created_at: string;
+  scan_id: string;
+  inventory_size: number;
+  created_by: string;
+  settings: string;
+}
+
+export type ItemStatus = 'pending' | 'approved' | 'denied' | 'done' | 'skipped' | 'failed';
+
+export interface PlanItemsTable {
+  id: string;
+  plan_id: string;
+  seq: number;
+  identity_id: string;
+  identity_name: string;
+  account: string;
+  credential_id: string | null;
+  action: string;
+  rule_ids: string;
+  finding_ids: string;
+  status: ItemStatus;
+  not_before: string;
+  depends_on: string | null;
+  sentence: string;
+  reason: string | null;
+  evidence: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  updated_at: string;
+}
+
+export interface ApprovalsTable {
+  id: Generated<number>;
+  plan_id: string;
+  item_id: string;
+  decision: 'approve' | 'deny';
+  decided_by: string;
+  reason: string | null;
+  channel: string;
+  snooze_until: string | null;
+  identity_id: string;
+  at: string;
+}
+
+export interface JournalTable {
+  id: Generated<number>;
+  plan_id: string;
+  item_id: string;
+  run_id: string;
+  step: string;
+  phase: 'intent' | 'outcome';
+  status: string | null;
+  detail: string | null;
+  at: string;
+}
+
+export interface BackupsTable {
+  id: string;
+  identity_id: string;
+  identity_name: string;
+  account: string;
+  plan_id: string | null;
+  item_id: string | null;
+  created_at: string;
+  data: string;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  kind: string;
+  plan_id: string | null;
+  item_id: string | null;
+  detail: string;
+}
+
+export interface LocksTable {
+  name: string;
+  owner: string;
+  host: string;
+  pid: number;
+  acquired_at: string;
+  expires_at: string;
+}
+
+export interface Database {
+  scans: ScansTable;
+  identity_snapshots: IdentitySnapshotsTable;
+  findings: FindingsTable;
+  plans: PlansTable;
+  plan_items: PlanItemsTable;
+  approvals: ApprovalsTable;
+  journal: JournalTable;
+  backups: BackupsTable;
+  audit_events: AuditEventsTable;
+  locks: LocksTable;
+}

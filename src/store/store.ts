@@ -1,0 +1,222 @@
+/**
+ * The store: the only module that touches the database. SQLite (better-sqlite3) by default,
+ * PostgreSQL for teams and the service; one schema, migrations applied on open.
+ */
+import { mkdirSync, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { DormantError, UsageError } from '../errors.js';
+import { migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** A store the user pointed at could not be opened or used: exit 3, like any service dormant depends on. */
+export class StoreError extends DormantError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 3, options);
+  }
+}
+
+export interface StoreLocation {
+  engine: 'sqlite' | 'postgres';
+  /** A file path, `:memory:`, or a postgres:// URL. */
+  target: string;
+}
+
+export function parseStoreUrl(url: string): StoreLocation {
+  if (/^postgres(ql)?:\/\//.test(url)) return { engine: 'postgres', target: url };
+  if (url.startsWith('sqlite:')) return { engine: 'sqlite', target: url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') };
+  if (/^[a-z]+:\/\//i.test(url)) {
+    throw new UsageError(`store url '${redactUrl(url)}' is not supported; use a SQLite path or postgres://…`);
+  }
+  return { engine: 'sqlite', target: url };
+}
+
+/** Never print a password that may sit in a postgres URL. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+function describeOpenError(location: StoreLocation, err: unknown): DormantError {
+  const e = err as { code?: string; message?: string };
+  const where = location.engine === 'postgres' ? redactUrl(location.target) : location.target;
+  const code = e?.code ?? '';
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed/i.test(e?.message ?? '')) {
+    return new StoreError(
+      `store ${where} is not a valid SQLite database (${code || 'corrupt'}); it was left untouched: restore it from a backup or move it aside and pass --db`,
+      { cause: err },
+    );
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+    return new StoreError(`cannot open store ${where} (${code}); check the path and its permissions, or pass --db`, {
+      cause: err,
+    });
+  }
+  if (location.engine === 'postgres') {
+    return new StoreError(
+      `cannot use PostgreSQL store ${where} (${code || (e?.message ?? 'error').split('\n')[0]}); check the server is running and the URL`,
+      { cause: err },
+    );
+  }
+  return new StoreError(`cannot open store ${where}: ${(e?.message ?? String(err)).split('\n')[0]}`, { cause: err });
+}
+
+export class Store {
+  private constructor(
+    readonly db: Kysely<Database>,
+    readonly location: StoreLocation,
+  ) {}
+
+  static async open(url: string): Promise<Store> {
+    const location = parseStoreUrl(url);
+    let db: Kysely<Database>;
+    try {
+      if (location.engine === 'sqlite') {
+        if (location.target !== ':memory:') {
+          if (existsSync(location.target) && statSync(location.target).isDirectory()) {
+            throw new UsageError(`store ${location.target} is a directory; pass a file path to --db`);
+          }
+          mkdirSync(dirname(location.target), { recursive: true });
+        }
+        const sqlite = new SqliteDatabase(location.target, { fileMustExist: false });
+        // Durability first: a crash mid-apply must never lose a committed journal step.
+        sqlite.pragma('busy_timeout = 10000');
+        sqlite.pragma('journal_mode = WAL');
+        sqlite.pragma('synchronous = FULL');
+        sqlite.pragma('foreign_keys = ON');
+        db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+      } else {
+        const pool = new pg.Pool({ connectionString: location.target, max: 4, connectionTimeoutMillis: 10_000 });
+        // An idle client error (the server went away) must not crash the process.
+        pool.on('error', () => undefined);
+        db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      }
+    } catch (err) {
+      if (err instanceof DormantError) throw err;
+      throw describeOpenError(location, err);
+    }
+    const store = new Store(db, location);
+    try {
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      const { error } = await migrator.migrateToLatest();
+      if (error) throw error;
+    } catch (err) {
+      await db.destroy().catch(() => undefined);
+      throw describeOpenError(location, err);
+    }
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  /** Run `fn` in one transaction; any failure rolls everything back (no half-written state). */
+  async transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction().execute(fn);
+    } catch (err) {
+      throw this.wrap(err);
+    }
+  }
+
+  /** Translate a driver error raised while using the store. */
+  wrap(err: unknown): unknown {
+    if (err instanceof DormantError) return err;
+    return describeOpenError(this.location, err);
+  }
+
+  // ---- locks -------------------------------------------------------------------------
+
+  /**
+   * Take a named lock. A lock held by a live process (or, on another host, not yet expired)
+   * wins; a lock whose process died on this host, or that expired, is taken over with a
+   * compare-and-swap so that two contenders cannot both win.
+   */
+  async acquireLock(name: string, ttlMs: number): Promise<{ owner: string } | { heldBy: string }> {
+    const owner = newId('run');
+    const host = hostname();
+    const now = Date.now();
+    const row = {
+      name,
+      owner,
+      host,
+      pid: process.pid,
+      acquired_at: new Date(now).toISOString(),
+      expires_at: new Date(now + ttlMs).toISOString(),
+    };
+    try {
+      await this.db.insertInto('locks').values(row).execute();
+      return { owner };
+    } catch {
+      // Held already: see whether it is stale.
+    }
+    const current = await this.db.selectFrom('locks').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!current) return this.acquireLock(name, ttlMs);
+    const expired = Date.parse(current.expires_at) < now;
+    const deadHere = current.host === host && !processAlive(current.pid);
+    if (!expired && !deadHere) return { heldBy: `${current.owner} (pid ${current.pid} on ${current.host})` };
+    const res = await this.db
+      .updateTable('locks')
+      .set(row)
+      .where('name', '=', name)
+      .where('owner', '=', current.owner)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1 ? { owner } : { heldBy: 'another apply that just took it' };
+  }
+
+  async renewLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const res = await this.db
+      .updateTable('locks')
+      .set({ expires_at: new Date(Date.now() + ttlMs).toISOString() })
+      .where('name', '=', name)
+      .where('owner', '=', owner)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    await this.db.deleteFrom('locks').where('name', '=', name).where('owner', '=', owner).execute();
+  }
+
+  // ---- audit ---------------------------------------------------------------------------
+
+  async audit(
+    db: Db,
+    event: { actor: string; kind: string; planId?: string | null; itemId?: string | null; detail?: unknown },
+  ): Promise<void> {
+    await db
+      .insertInto('audit_events')
+      .values({
+        at: nowIso(),
+        actor: event.actor,
+        kind: event.kind,
+        plan_id: event.planId ?? null,
+        item_id: event.itemId ?? null,
+        detail: JSON.stringify(event.detail ?? {}),
+      })
+      .execute();
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,243 @@
+// Test harness: starts moto (the AWS emulator) with moto_launcher.py and wraps
+// its control API (seed users fast, backdate timestamps, reset) for tests and
+// benchmarks. See DESIGN.md §6.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** An ISO 8601 timestamp, or a Date (sent as its ISO string). No offset means UTC. */
+export type Timestamp = string | Date;
+
+export interface SeedKey {
+  /** Defaults to now. */
+  createDate?: Timestamp;
+  /** Omitted or null: never used. */
+  lastUsed?: Timestamp | null;
+  /** Defaults to "Active". */
+  status?: 'Active' | 'Inactive';
+  /** Service of the last use (GetAccessKeyLastUsed). Defaults to "iam". */
+  service?: string;
+  /** Region of the last use (GetAccessKeyLastUsed). Defaults to "us-east-1". */
+  region?: string;
+}
+
+export interface SeedUser {
+  name: string;
+  /** Defaults to "/". */
+  path?: string;
+  /** Defaults to now. */
+  createDate?: Timestamp;
+  /** Give the user a console password (login profile). */
+  password?: boolean;
+  /** Needs `password: true`. Omitted or null: never used. */
+  passwordLastUsed?: Timestamp | null;
+  tags?: Record<string, string>;
+  /** At most 2, like IAM. */
+  keys?: SeedKey[];
+}
+
+export interface SeedBody {
+  users: SeedUser[];
+}
+
+export interface SeededUser {
+  name: string;
+  arn: string;
+  /** Access key ids, in the order given. */
+  keys: string[];
+}
+
+export interface SeedResult {
+  users: SeededUser[];
+}
+
+export interface BackdateKey {
+  id: string;
+  createDate?: Timestamp;
+  /** null clears it (never used). */
+  lastUsed?: Timestamp | null;
+  service?: string;
+  region?: string;
+}
+
+export interface BackdateUser {
+  name: string;
+  createDate?: Timestamp;
+  /** null clears it (never used). */
+  passwordLastUsed?: Timestamp | null;
+  keys?: BackdateKey[];
+}
+
+export interface BackdateBody {
+  users: BackdateUser[];
+}
+
+export interface MotoServer {
+  /** AWS endpoint URL, e.g. http://127.0.0.1:40123 */
+  endpoint: string;
+  /** Control API URL. */
+  control: string;
+  seed(body: SeedBody): Promise<SeedResult>;
+  backdate(body: BackdateBody): Promise<void>;
+  /** Clears every moto backend (all IAM users, keys, reports…). */
+  reset(): Promise<void>;
+  /** Stops the server; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/** moto's account for any unknown credentials, including the ones below. */
+export const MOTO_ACCOUNT_ID = '123456789012';
+
+export interface AwsTestEnv {
+  AWS_ACCESS_KEY_ID: string;
+  AWS_SECRET_ACCESS_KEY: string;
+  AWS_REGION: string;
+  AWS_ENDPOINT_URL: string;
+}
+
+/** Environment variables that point an AWS SDK (or the CLI under test) at moto. */
+export function awsTestEnv(endpoint: string): AwsTestEnv {
+  return {
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: endpoint,
+  };
+}
+
+const LAUNCHER = fileURLToPath(new URL('./moto_launcher.py', import.meta.url));
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 5_000;
+const STDERR_TAIL = 16_384;
+
+interface ReadyLine {
+  endpoint: string;
+  control: string;
+}
+
+function isReadyLine(value: unknown): value is ReadyLine {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v['endpoint'] === 'string' && typeof v['control'] === 'string';
+}
+
+async function post(control: string, route: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${control}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`moto control ${route}: HTTP ${res.status}, not JSON: ${text.slice(0, 500)}`);
+  }
+  if (!res.ok) {
+    const error =
+      typeof parsed === 'object' && parsed !== null && 'error' in parsed
+        ? String((parsed as { error: unknown }).error)
+        : text;
+    throw new Error(`moto control ${route}: HTTP ${res.status}: ${error}`);
+  }
+  return parsed;
+}
+
+/** Starts a fresh moto on free ports. Call `stop()` when done (e.g. in afterAll). */
+export async function startMoto(): Promise<MotoServer> {
+  const child = spawn('python3', [LAUNCHER], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_TAIL);
+  });
+  // Never let a write to a dead child's stdin crash the test run.
+  child.stdin.on('error', () => {});
+
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+
+  const ready = await new Promise<ReadyLine>((resolve, reject) => {
+    let stdout = '';
+    const fail = (why: string): void => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(new Error(`moto launcher ${why}${stderr ? `\n--- stderr ---\n${stderr}` : ''}`));
+    };
+    const onData = (chunk: string): void => {
+      stdout += chunk;
+      let nl: number;
+      while ((nl = stdout.indexOf('\n')) >= 0) {
+        const line = stdout.slice(0, nl).trim();
+        stdout = stdout.slice(nl + 1);
+        if (!line.startsWith('READY ')) continue;
+        let payload: unknown;
+        try {
+          payload = JSON.parse(line.slice('READY '.length));
+        } catch {
+          fail(`printed a bad READY line: ${line}`);
+          return;
+        }
+        if (!isReadyLine(payload)) {
+          fail(`printed a bad READY line: ${line}`);
+          return;
+        }
+        cleanup();
+        resolve(payload);
+        return;
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      // Let stderr drain before reporting.
+      setImmediate(() => fail(`exited before READY (code ${code}, signal ${signal})`));
+    };
+    const onError = (err: Error): void => fail(`could not start python3: ${err.message}`);
+    const timer = setTimeout(() => fail(`not READY after ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    };
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+  // Keep draining stdout so the child can never block on a full pipe.
+  child.stdout.resume();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin.end();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return stopping;
+  };
+
+  return {
+    endpoint: ready.endpoint,
+    control: ready.control,
+    async seed(body: SeedBody): Promise<SeedResult> {
+      return (await post(ready.control, '/seed', body)) as SeedResult;
+    },
+    async backdate(body: BackdateBody): Promise<void> {
+      await post(ready.control, '/backdate', body);
+    },
+    async reset(): Promise<void> {
+      await post(ready.control, '/reset', {});
+    },
+    stop,
+  };
+}
