@@ -166,7 +166,8 @@ export async function apply(store: Store, provider: RemediationProvider, options
         continue;
       }
       if (dryRun) {
-        const verdict = await recheck(item, plan, provider, options, clock(), false);
+        // In a dry run the disable this delete depends on has not happened: don't expect it.
+        const verdict = await recheck(item, plan, provider, options, clock(), false, dep?.status === 'done');
         if (verdict.skip) report.skipped.push({ item, reason: verdict.skip });
         else report.wouldDo.push(item);
         say(verdict.skip ? `would skip: ${item.sentence}: ${verdict.skip}` : `would: ${item.sentence}`);
@@ -193,6 +194,12 @@ export async function apply(store: Store, provider: RemediationProvider, options
         report.failed.push({ item, reason });
         say(`failed: ${item.sentence}: ${reason}`);
       }
+    }
+    // Report what is still waiting as it stands after this run (a disable may have started a delay).
+    if (!dryRun) {
+      const after = await getPlan(store.db, plan.id);
+      const handled = new Set([...report.done, ...report.skipped.map((s) => s.item), ...report.failed.map((f) => f.item)].map((i) => i.id));
+      report.notDue = after ? dueItems(after, clock()).notDue.filter((n) => !handled.has(n.item.id)) : report.notDue;
     }
   } finally {
     if (heartbeat) clearInterval(heartbeat);
@@ -264,6 +271,7 @@ async function recheck(
   options: ApplyOptions,
   now: Date,
   resuming: boolean,
+  expectDisabled = true,
 ): Promise<{ skip: string | null; live: Identity | null }> {
   const live = await provider.reread(item.identityName);
   if (!live) return { skip: 'the user no longer exists', live };
@@ -275,7 +283,7 @@ async function recheck(
   if (!resuming) {
     const mismatch = stillMatches(item, live, options.config, now);
     if (mismatch) return { skip: mismatch, live };
-    if (item.action === 'delete-user' && reEnabled(live, options.config)) {
+    if (item.action === 'delete-user' && expectDisabled && reEnabled(live, options.config)) {
       return { skip: 'the user was re-enabled after it was disabled', live };
     }
   }

@@ -1,4 +1,8 @@
-/** `dormant permissions`: the least-privilege IAM policy a mode needs, as JSON. */
+/**
+ * `dormant permissions`: the least-privilege IAM policy each mode needs, as JSON. The action
+ * lists are kept beside the code that makes the calls; a test checks every SDK command used
+ * under src/providers/aws is listed here.
+ */
 import { Option, type Command } from 'commander';
 
 /** Every IAM call a scan can make (report source, API source and enrichment). */
@@ -12,28 +16,74 @@ export const SCAN_ACTIONS = [
   'iam:ListUserTags',
 ] as const;
 
+/** Reads done by apply's re-check and backup, on top of the scan's. */
+export const REMEDIATE_READ_ACTIONS = [
+  'iam:GetUser',
+  'iam:ListGroupsForUser',
+  'iam:ListAttachedUserPolicies',
+  'iam:ListUserPolicies',
+  'iam:GetUserPolicy',
+  'iam:ListMFADevices',
+  'iam:ListSSHPublicKeys',
+  'iam:GetSSHPublicKey',
+  'iam:ListSigningCertificates',
+  'iam:ListServiceSpecificCredentials',
+] as const;
+
+/** Changes made by apply (disable, delete) and restore. */
+export const REMEDIATE_WRITE_ACTIONS = [
+  'iam:UpdateAccessKey',
+  'iam:DeleteAccessKey',
+  'iam:DeleteLoginProfile',
+  'iam:CreateLoginProfile',
+  'iam:DeleteSigningCertificate',
+  'iam:UpdateSigningCertificate',
+  'iam:UploadSigningCertificate',
+  'iam:DeleteSSHPublicKey',
+  'iam:UpdateSSHPublicKey',
+  'iam:UploadSSHPublicKey',
+  'iam:DeleteServiceSpecificCredential',
+  'iam:DeactivateMFADevice',
+  'iam:DeleteVirtualMFADevice',
+  'iam:DeleteUserPolicy',
+  'iam:PutUserPolicy',
+  'iam:AttachUserPolicy',
+  'iam:DetachUserPolicy',
+  'iam:AddUserToGroup',
+  'iam:RemoveUserFromGroup',
+  'iam:CreateUser',
+  'iam:DeleteUser',
+  'iam:TagUser',
+  'iam:PutUserPermissionsBoundary',
+] as const;
+
+export type PermissionMode = 'scan' | 'remediate';
+
 /** sts:GetCallerIdentity needs no permission; it tells dormant which user it runs as. */
-export function policyFor(mode: 'scan'): object {
-  void mode;
-  return {
-    Version: '2012-10-17',
-    Statement: [
+export function policyFor(mode: PermissionMode): object {
+  const statements: object[] = [
+    { Sid: 'DormantScanReadOnly', Effect: 'Allow', Action: [...SCAN_ACTIONS], Resource: '*' },
+  ];
+  if (mode === 'remediate') {
+    statements.push(
+      { Sid: 'DormantRemediateRead', Effect: 'Allow', Action: [...REMEDIATE_READ_ACTIONS], Resource: '*' },
       {
-        Sid: 'DormantScanReadOnly',
+        Sid: 'DormantRemediateUsers',
         Effect: 'Allow',
-        Action: [...SCAN_ACTIONS],
-        Resource: '*',
+        Action: [...REMEDIATE_WRITE_ACTIONS],
+        Resource: ['arn:aws:iam::*:user/*', 'arn:aws:iam::*:group/*', 'arn:aws:iam::*:mfa/*'],
       },
-    ],
-  };
+    );
+  }
+  return { Version: '2012-10-17', Statement: statements };
 }
 
 export function registerPermissions(program: Command): void {
   program
     .command('permissions')
     .description('print the least-privilege IAM policy dormant needs')
-    .addOption(new Option('--mode <mode>', 'what the policy must allow').choices(['scan']).default('scan'))
-    .action((flags: { mode: 'scan' }) => {
+    .addOption(new Option('--mode <mode>', 'what the policy must allow').choices(['scan', 'remediate']).default('scan'))
+    .action((flags: { mode: PermissionMode }) => {
       process.stdout.write(`${JSON.stringify(policyFor(flags.mode), null, 2)}\n`);
     });
 }

@@ -62,7 +62,14 @@ import type { Caller, Identity } from '../../model/identity.js';
 import { isoSeconds } from '../../model/time.js';
 import type { ActionSettings, ActionTarget, RemediationProvider, RestoreOptions, StepRunner } from '../provider.js';
 import { readIdentity } from './aws-api-source.js';
-import { type AwsClients, type AwsSettings, errorName, isAccessDenied, isNoSuchEntity, toCloudError } from './aws-client.js';
+import {
+  type AwsClients,
+  type AwsSettings,
+  errorName,
+  isAccessDenied,
+  isNoSuchEntity,
+  toCloudError,
+} from './aws-client.js';
 import { parseUserArn } from './aws-credential-report.js';
 
 /** Error names that mean "this API does not exist where we run" (an emulator, an older partition). */
@@ -209,9 +216,11 @@ export class AwsRemediation implements RemediationProvider {
     try {
       const [identity, tags] = await Promise.all([
         readIdentity(this.aws, user),
-        collect(paginateListUserTags({ client: this.iam }, { UserName: userName }), (p) => p.Tags).catch((err: unknown) => {
-          throw toCloudError(err, `iam:ListUserTags for ${userName}`, this.settings);
-        }),
+        collect(paginateListUserTags({ client: this.iam }, { UserName: userName }), (p) => p.Tags).catch(
+          (err: unknown) => {
+            throw toCloudError(err, `iam:ListUserTags for ${userName}`, this.settings);
+          },
+        ),
       ]);
       identity.tags = Object.fromEntries(tags.filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
       identity.passwordLastUsedAt = iso(user.PasswordLastUsed);
@@ -296,7 +305,10 @@ export class AwsRemediation implements RemediationProvider {
     } catch (err) {
       if (isUnsupportedOperation(err, this.settings)) {
         const status = (err as SdkErrorLike)?.$metadata?.httpStatusCode;
-        return { ok: false, reason: `iam:${operation} is not supported here (${errorName(err)}${status ? `, HTTP ${status}` : ''})` };
+        return {
+          ok: false,
+          reason: `iam:${operation} is not supported here (${errorName(err)}${status ? `, HTTP ${status}` : ''})`,
+        };
       }
       throw toCloudError(err, `iam:${operation} for ${userName}`, this.settings);
     }
@@ -363,7 +375,11 @@ export class AwsRemediation implements RemediationProvider {
         })),
       mfaDevices: mfa
         .filter((d) => d.SerialNumber)
-        .map((d) => ({ serialNumber: d.SerialNumber!, enabledAt: iso(d.EnableDate), virtual: isVirtualMfa(d.SerialNumber!) })),
+        .map((d) => ({
+          serialNumber: d.SerialNumber!,
+          enabledAt: iso(d.EnableDate),
+          virtual: isVirtualMfa(d.SerialNumber!),
+        })),
       sshPublicKeys: ssh,
       signingCertificates: certs
         .filter((c) => c.CertificateId)
@@ -540,7 +556,9 @@ export class AwsRemediation implements RemediationProvider {
     try {
       const listed = await this.tryList(operation, userName, fn);
       if (listed.ok) return listed.items;
-      steps.warn(`${listed.reason}: ${what} of ${userName} could not be listed; carrying on and letting DeleteUser judge`);
+      steps.warn(
+        `${listed.reason}: ${what} of ${userName} could not be listed; carrying on and letting DeleteUser judge`,
+      );
       return [];
     } catch (err) {
       if (err instanceof CloudError && /^NoSuchEntity/.test(err.code)) return [];
@@ -594,15 +612,20 @@ export class AwsRemediation implements RemediationProvider {
         `delete-service-specific-credential:${id}`,
         `iam:DeleteServiceSpecificCredential ${id} of ${userName}`,
         () =>
-          this.iam.send(new DeleteServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id })),
+          this.iam.send(
+            new DeleteServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }),
+          ),
       );
     }
 
     for (const d of await list('ListMFADevices', 'MFA devices', () => this.listMfaDevices(userName))) {
       const serial = d.SerialNumber;
       if (!serial) continue;
-      await this.step(steps, `deactivate-mfa-device:${serial}`, `iam:DeactivateMFADevice ${serial} of ${userName}`, () =>
-        this.iam.send(new DeactivateMFADeviceCommand({ UserName: userName, SerialNumber: serial })),
+      await this.step(
+        steps,
+        `deactivate-mfa-device:${serial}`,
+        `iam:DeactivateMFADevice ${serial} of ${userName}`,
+        () => this.iam.send(new DeactivateMFADeviceCommand({ UserName: userName, SerialNumber: serial })),
       );
       if (isVirtualMfa(serial)) {
         await this.step(steps, `delete-virtual-mfa-device:${serial}`, `iam:DeleteVirtualMFADevice ${serial}`, () =>
@@ -695,7 +718,9 @@ export class AwsRemediation implements RemediationProvider {
       if (boundary) await this.verifyBoundary(userName, boundary, warn);
     } else {
       if (existing.Path && existing.Path !== backup.user.path) {
-        warn(`user ${userName} now has path ${existing.Path}, not ${backup.user.path} as in the backup; the path was left as it is`);
+        warn(
+          `user ${userName} now has path ${existing.Path}, not ${backup.user.path} as in the backup; the path was left as it is`,
+        );
       }
       if (tags.length > 0) {
         await this.step(steps, 'tag-user', `iam:TagUser ${userName}`, () =>
@@ -704,9 +729,13 @@ export class AwsRemediation implements RemediationProvider {
         restored.push(`The ${tags.length} tag(s) of user ${userName} were re-applied.`);
       }
       if (boundary) {
-        const applied = await this.optionalStep(steps, 'put-permissions-boundary', () =>
-          this.iam.send(new PutUserPermissionsBoundaryCommand({ UserName: userName, PermissionsBoundary: boundary })),
-        `iam:PutUserPermissionsBoundary for ${userName}`);
+        const applied = await this.optionalStep(
+          steps,
+          'put-permissions-boundary',
+          () =>
+            this.iam.send(new PutUserPermissionsBoundaryCommand({ UserName: userName, PermissionsBoundary: boundary })),
+          `iam:PutUserPermissionsBoundary for ${userName}`,
+        );
         if (applied === true) restored.push(`Permissions boundary ${boundary} was re-applied.`);
         else warn(`the permissions boundary ${boundary} could not be re-applied: ${applied}`);
       }
@@ -746,8 +775,14 @@ export class AwsRemediation implements RemediationProvider {
 
     // Inline policies, with their exact documents.
     for (const policy of backup.inlinePolicies) {
-      await this.step(steps, `put-inline-policy:${policy.name}`, `iam:PutUserPolicy ${policy.name} for ${userName}`, () =>
-        this.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: policy.name, PolicyDocument: policy.document })),
+      await this.step(
+        steps,
+        `put-inline-policy:${policy.name}`,
+        `iam:PutUserPolicy ${policy.name} for ${userName}`,
+        () =>
+          this.iam.send(
+            new PutUserPolicyCommand({ UserName: userName, PolicyName: policy.name, PolicyDocument: policy.document }),
+          ),
         () => false,
       );
       restored.push(`Inline policy ${policy.name} was put back with its original document.`);
@@ -769,7 +804,9 @@ export class AwsRemediation implements RemediationProvider {
           }
         });
         if (outcome === 'exists') {
-          warn(`user ${userName} already has a console password; it was left as it is and the temporary password was not set`);
+          warn(
+            `user ${userName} already has a console password; it was left as it is and the temporary password was not set`,
+          );
         } else {
           restored.push(
             `The console password was recreated with the temporary password given; ${userName} must change it at the next sign-in.`,
@@ -800,8 +837,12 @@ export class AwsRemediation implements RemediationProvider {
         continue;
       }
       if (key.status === 'Active' && live.Status !== 'Active') {
-        await this.step(steps, `reactivate-key:${key.id}`, `iam:UpdateAccessKey ${key.id} of ${userName}`, () =>
-          this.iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key.id, Status: 'Active' })),
+        await this.step(
+          steps,
+          `reactivate-key:${key.id}`,
+          `iam:UpdateAccessKey ${key.id} of ${userName}`,
+          () =>
+            this.iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key.id, Status: 'Active' })),
           () => false,
         );
         restored.push(`Access key ${key.id} was reactivated.`);
@@ -810,7 +851,11 @@ export class AwsRemediation implements RemediationProvider {
 
     // SSH public keys: the bodies are public and can be uploaded again.
     if (backup.sshPublicKeys.length > 0) {
-      const live = recreated ? [] : await this.listForRestore('ListSSHPublicKeys', userName, 'SSH public keys', warn, () => this.readSshPublicKeys(userName));
+      const live = recreated
+        ? []
+        : await this.listForRestore('ListSSHPublicKeys', userName, 'SSH public keys', warn, () =>
+            this.readSshPublicKeys(userName),
+          );
       const liveIds = new Set((live ?? []).map((k) => k.id));
       const liveBodies = new Set((live ?? []).filter((k) => k.body).map((k) => normalizeBody(k.body!)));
       for (const key of backup.sshPublicKeys) {
@@ -827,7 +872,9 @@ export class AwsRemediation implements RemediationProvider {
         const newId = await steps.step(`upload-ssh-public-key:${key.id}`, async () => {
           let id: string | undefined;
           try {
-            const out = await this.iam.send(new UploadSSHPublicKeyCommand({ UserName: userName, SSHPublicKeyBody: body }));
+            const out = await this.iam.send(
+              new UploadSSHPublicKeyCommand({ UserName: userName, SSHPublicKeyBody: body }),
+            );
             id = out.SSHPublicKey?.SSHPublicKeyId;
           } catch (err) {
             if (isDuplicate(err)) return null;
@@ -835,7 +882,9 @@ export class AwsRemediation implements RemediationProvider {
           }
           if (id && key.status === 'Inactive') {
             try {
-              await this.iam.send(new UpdateSSHPublicKeyCommand({ UserName: userName, SSHPublicKeyId: id, Status: 'Inactive' }));
+              await this.iam.send(
+                new UpdateSSHPublicKeyCommand({ UserName: userName, SSHPublicKeyId: id, Status: 'Inactive' }),
+              );
             } catch (err) {
               throw toCloudError(err, `iam:UpdateSSHPublicKey ${id} of ${userName}`, this.settings);
             }
@@ -848,13 +897,21 @@ export class AwsRemediation implements RemediationProvider {
 
     // Signing certificates: public too.
     if (backup.signingCertificates.length > 0) {
-      const live = recreated ? [] : await this.listForRestore('ListSigningCertificates', userName, 'signing certificates', warn, () => this.listSigningCertificates(userName));
+      const live = recreated
+        ? []
+        : await this.listForRestore('ListSigningCertificates', userName, 'signing certificates', warn, () =>
+            this.listSigningCertificates(userName),
+          );
       const liveIds = new Set((live ?? []).map((c) => c.CertificateId));
-      const liveBodies = new Set((live ?? []).filter((c) => c.CertificateBody).map((c) => normalizeBody(c.CertificateBody!)));
+      const liveBodies = new Set(
+        (live ?? []).filter((c) => c.CertificateBody).map((c) => normalizeBody(c.CertificateBody!)),
+      );
       for (const cert of backup.signingCertificates) {
         if (liveIds.has(cert.id) || (cert.body && liveBodies.has(normalizeBody(cert.body)))) continue;
         if (!cert.body) {
-          cannotRestore.push(`signing certificate ${cert.id} was deleted and the backup has no body for it; upload it again`);
+          cannotRestore.push(
+            `signing certificate ${cert.id} was deleted and the backup has no body for it; upload it again`,
+          );
           continue;
         }
         if (live === null) {
@@ -865,7 +922,9 @@ export class AwsRemediation implements RemediationProvider {
         const newId = await steps.step(`upload-signing-certificate:${cert.id}`, async () => {
           let id: string | undefined;
           try {
-            const out = await this.iam.send(new UploadSigningCertificateCommand({ UserName: userName, CertificateBody: body }));
+            const out = await this.iam.send(
+              new UploadSigningCertificateCommand({ UserName: userName, CertificateBody: body }),
+            );
             id = out.Certificate?.CertificateId;
           } catch (err) {
             if (isDuplicate(err)) return null;
@@ -873,7 +932,9 @@ export class AwsRemediation implements RemediationProvider {
           }
           if (id && cert.status === 'Inactive') {
             try {
-              await this.iam.send(new UpdateSigningCertificateCommand({ UserName: userName, CertificateId: id, Status: 'Inactive' }));
+              await this.iam.send(
+                new UpdateSigningCertificateCommand({ UserName: userName, CertificateId: id, Status: 'Inactive' }),
+              );
             } catch (err) {
               throw toCloudError(err, `iam:UpdateSigningCertificate ${id} of ${userName}`, this.settings);
             }
@@ -886,7 +947,11 @@ export class AwsRemediation implements RemediationProvider {
 
     // MFA devices: the seed never leaves AWS, so a removed device must be enrolled again.
     if (backup.mfaDevices.length > 0) {
-      const live = recreated ? [] : await this.listForRestore('ListMFADevices', userName, 'MFA devices', warn, () => this.listMfaDevices(userName));
+      const live = recreated
+        ? []
+        : await this.listForRestore('ListMFADevices', userName, 'MFA devices', warn, () =>
+            this.listMfaDevices(userName),
+          );
       const liveSerials = new Set((live ?? []).map((d) => d.SerialNumber));
       for (const device of backup.mfaDevices) {
         if (liveSerials.has(device.serialNumber)) continue;
@@ -898,8 +963,12 @@ export class AwsRemediation implements RemediationProvider {
     if (backup.serviceSpecificCredentials.length > 0) {
       const live = recreated
         ? []
-        : await this.listForRestore('ListServiceSpecificCredentials', userName, 'service-specific credentials', warn, () =>
-            this.listServiceSpecificCredentials(userName),
+        : await this.listForRestore(
+            'ListServiceSpecificCredentials',
+            userName,
+            'service-specific credentials',
+            warn,
+            () => this.listServiceSpecificCredentials(userName),
           );
       const liveIds = new Set((live ?? []).map((c) => c.ServiceSpecificCredentialId));
       for (const cred of backup.serviceSpecificCredentials) {

@@ -1,0 +1,40 @@
+// The printed policies cover every IAM and STS command the AWS provider can send.
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { REMEDIATE_READ_ACTIONS, REMEDIATE_WRITE_ACTIONS, SCAN_ACTIONS, policyFor } from './permissions.js';
+
+const awsDir = fileURLToPath(new URL('../../providers/aws/', import.meta.url));
+
+function commandsIn(file: string): string[] {
+  const text = readFileSync(`${awsDir}${file}`, 'utf8');
+  const sent = [...text.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!);
+  const paged = [...text.matchAll(/paginate(\w+)\(/g)].map((m) => m[1]!);
+  return [...new Set([...sent, ...paged])].filter((c) => c !== 'GetCallerIdentity');
+}
+
+describe('dormant permissions', () => {
+  it('scan mode allows every call the scan path makes, and nothing that changes anything', () => {
+    const scanFiles = ['aws-api-source.ts', 'aws-report-source.ts', 'aws-provider.ts'];
+    const used = scanFiles.flatMap(commandsIn).map((c) => `iam:${c}`);
+    expect(used.length).toBeGreaterThan(5);
+    for (const action of used) expect(SCAN_ACTIONS).toContain(action);
+    for (const action of SCAN_ACTIONS) expect(action).toMatch(/^iam:(Get|List|Generate)/);
+  });
+
+  it('remediate mode allows every call apply and restore make', () => {
+    const used = commandsIn('aws-remediation.ts').map((c) => `iam:${c}`);
+    const allowed = [...SCAN_ACTIONS, ...REMEDIATE_READ_ACTIONS, ...REMEDIATE_WRITE_ACTIONS];
+    expect(used.length).toBeGreaterThan(20);
+    for (const action of used) expect(allowed).toContain(action);
+  });
+
+  it('prints a valid policy document per mode', () => {
+    const scan = policyFor('scan') as { Version: string; Statement: { Action: string[] }[] };
+    expect(scan.Version).toBe('2012-10-17');
+    expect(scan.Statement).toHaveLength(1);
+    const remediate = policyFor('remediate') as { Statement: { Sid: string; Action: string[] }[] };
+    expect(remediate.Statement.map((s) => s.Sid)).toEqual(['DormantScanReadOnly', 'DormantRemediateRead', 'DormantRemediateUsers']);
+    expect(remediate.Statement[2]!.Action).toContain('iam:DeleteUser');
+  });
+});
