@@ -10,7 +10,14 @@ export interface LogOptions {
   verbose?: boolean;
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warning',
+  50: 'error',
+  60: 'fatal',
+};
 
 export function createLogger(options: LogOptions, stream: NodeJS.WritableStream = process.stderr): Logger {
   const level = options.quiet ? 'error' : options.verbose ? 'debug' : 'info';

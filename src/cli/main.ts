@@ -56,7 +56,9 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode;
     }
     const e = err as Error;
-    process.stderr.write(`dormant: internal error: ${e?.message ?? String(err)} (rerun with --verbose and report it)\n`);
+    process.stderr.write(
+      `dormant: internal error: ${e?.message ?? String(err)} (rerun with --verbose and report it)\n`,
+    );
     if (verbose) process.stderr.write(`${e?.stack ?? ''}\n`);
     return EXIT_INTERNAL;
   }

@@ -39,8 +39,23 @@ function user(name: string, createdDaysAgo: number, extra: Partial<Identity> = {
 function staleUser(name: string): Identity {
   return user(name, 400, {
     credentials: [
-      { kind: 'access-key', id: null, slot: 'access_key_1', status: 'Active', createdAt: '2025-10-01T00:00:00Z', lastUse: 'used', lastUsedAt: '2025-11-01T00:00:00Z' },
-      { kind: 'password', id: null, status: 'enabled', createdAt: '2025-10-01T00:00:00Z', lastUse: 'never', lastUsedAt: null },
+      {
+        kind: 'access-key',
+        id: null,
+        slot: 'access_key_1',
+        status: 'Active',
+        createdAt: '2025-10-01T00:00:00Z',
+        lastUse: 'used',
+        lastUsedAt: '2025-11-01T00:00:00Z',
+      },
+      {
+        kind: 'password',
+        id: null,
+        status: 'enabled',
+        createdAt: '2025-10-01T00:00:00Z',
+        lastUse: 'never',
+        lastUsedAt: null,
+      },
     ],
   });
 }
@@ -61,7 +76,15 @@ async function planFor(account: MemoryAccount, config: Config) {
   const result = await scan(account, { config, now: NOW });
   return store.transaction(async (trx) => {
     const scanId = await saveScan(trx, result);
-    const out = buildPlan({ result, config, scanId, createdBy: 't', now: NOW, openItems: await openItems(trx), snoozed: await snoozedUntil(trx, NOW.toISOString()) });
+    const out = buildPlan({
+      result,
+      config,
+      scanId,
+      createdBy: 't',
+      now: NOW,
+      openItems: await openItems(trx),
+      snoozed: await snoozedUntil(trx, NOW.toISOString()),
+    });
     await insertPlan(trx, out.plan);
     return out.plan;
   });
@@ -78,7 +101,16 @@ describe('apply', () => {
   it('disables then deletes in one run with deleteAfterDays 0, backing up first', async () => {
     const account = fleet(['sam']);
     const plan = await planFor(account, loose);
-    await decide(store, { planId: plan.id, items: [], all: true, decision: 'approve', by: 'alice', reason: null, channel: 'cli', now: NOW });
+    await decide(store, {
+      planId: plan.id,
+      items: [],
+      all: true,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
     const report = await apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => NOW });
     expect(report.done.map((i) => i.action)).toEqual(['disable-user', 'delete-user']);
     expect(account.users.has('sam')).toBe(false);
@@ -96,7 +128,16 @@ describe('apply', () => {
     const config = parseConfig({ remediation: { deleteAfterDays: 30, maxActionsPercent: 100 } });
     const account = fleet(['sam']);
     const plan = await planFor(account, config);
-    await decide(store, { planId: plan.id, items: [], all: true, decision: 'approve', by: 'alice', reason: null, channel: 'cli', now: NOW });
+    await decide(store, {
+      planId: plan.id,
+      items: [],
+      all: true,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
     const report = await apply(store, account, { planId: plan.id, config, by: 'alice', now: () => NOW });
     expect(report.done.map((i) => i.action)).toEqual(['disable-user']);
     expect(report.notDue.map((n) => n.reason)).toEqual(['not before 2026-12-22T12:00:00.000Z']);
@@ -107,7 +148,16 @@ describe('apply', () => {
     const account = fleet(['sam', 'tom']);
     const plan = await planFor(account, loose);
     const sams = plan.items.filter((i) => i.identityName === 'sam').map((i) => i.id);
-    await decide(store, { planId: plan.id, items: sams, all: false, decision: 'approve', by: 'alice', reason: null, channel: 'cli', now: NOW });
+    await decide(store, {
+      planId: plan.id,
+      items: sams,
+      all: false,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
     await apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => NOW });
     expect(account.users.has('sam')).toBe(false);
     expect(account.users.get('tom')!.identity.credentials.map((c) => c.status)).toEqual(['Active', 'enabled']);
@@ -117,11 +167,22 @@ describe('apply', () => {
     const account = fleet(['a1', 'a2'], 8); // 2 users disabled + deleted = 4 actions over 10 identities
     const tight = parseConfig({ remediation: { deleteAfterDays: 0, maxActionsPercent: 10 } });
     const plan = await planFor(account, tight);
-    await decide(store, { planId: plan.id, items: [], all: true, decision: 'approve', by: 'alice', reason: null, channel: 'cli', now: NOW });
-    await expect(apply(store, account, { planId: plan.id, config: tight, by: 'alice', now: () => NOW })).rejects.toThrow(
-      /would act on 4 of 10 identities, more than remediation.maxActionsPercent \(10%, 1\)/,
-    );
-    await expect(apply(store, account, { planId: plan.id, config: loose, maxActions: 3, by: 'alice', now: () => NOW })).rejects.toThrow(GuardError);
+    await decide(store, {
+      planId: plan.id,
+      items: [],
+      all: true,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
+    await expect(
+      apply(store, account, { planId: plan.id, config: tight, by: 'alice', now: () => NOW }),
+    ).rejects.toThrow(/would act on 4 of 10 identities, more than remediation.maxActionsPercent \(10%, 1\)/);
+    await expect(
+      apply(store, account, { planId: plan.id, config: loose, maxActions: 3, by: 'alice', now: () => NOW }),
+    ).rejects.toThrow(GuardError);
     expect(account.calls).toEqual([]);
   });
 
@@ -130,16 +191,61 @@ describe('apply', () => {
     const plan = await planFor(account, loose);
     // The caller is never planned; a plan that names it anyway (edited, or made as someone else) is refused.
     expect(plan.items.some((i) => i.identityName === 'dormant-runner')).toBe(false);
-    const forged = { ...plan.items[0]!, id: `${plan.id}-99`, seq: 99, identityName: 'dormant-runner', identityId: `arn:aws:iam::${ACCOUNT}:user/dormant-runner`, dependsOn: null };
-    await store.transaction((trx) => trx.insertInto('plan_items').values({ id: forged.id, plan_id: plan.id, seq: 99, identity_id: forged.identityId, identity_name: forged.identityName, account: ACCOUNT, credential_id: null, action: 'disable-user', rule_ids: '[]', finding_ids: '[]', status: 'approved', not_before: NOW.toISOString(), depends_on: null, sentence: 'forged', reason: null, evidence: null, decided_by: 'x', decided_at: NOW.toISOString(), updated_at: NOW.toISOString() }).execute());
-    await expect(apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => NOW })).rejects.toThrow(/is the identity dormant runs as/);
+    const forged = {
+      ...plan.items[0]!,
+      id: `${plan.id}-99`,
+      seq: 99,
+      identityName: 'dormant-runner',
+      identityId: `arn:aws:iam::${ACCOUNT}:user/dormant-runner`,
+      dependsOn: null,
+    };
+    await store.transaction((trx) =>
+      trx
+        .insertInto('plan_items')
+        .values({
+          id: forged.id,
+          plan_id: plan.id,
+          seq: 99,
+          identity_id: forged.identityId,
+          identity_name: forged.identityName,
+          account: ACCOUNT,
+          credential_id: null,
+          action: 'disable-user',
+          rule_ids: '[]',
+          finding_ids: '[]',
+          status: 'approved',
+          not_before: NOW.toISOString(),
+          depends_on: null,
+          sentence: 'forged',
+          reason: null,
+          evidence: null,
+          decided_by: 'x',
+          decided_at: NOW.toISOString(),
+          updated_at: NOW.toISOString(),
+        })
+        .execute(),
+    );
+    await expect(
+      apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => NOW }),
+    ).rejects.toThrow(/is the identity dormant runs as/);
 
     const account2 = fleet(['sue']);
     const plan2 = await planFor(account2, loose);
     expect(plan2.items.map((i) => i.identityName)).toEqual(['sue', 'sue']);
-    await decide(store, { planId: plan2.id, items: [], all: true, decision: 'approve', by: 'alice', reason: null, channel: 'cli', now: NOW });
+    await decide(store, {
+      planId: plan2.id,
+      items: [],
+      all: true,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
     account2.users.get('sue')!.tags['dormant:exempt'] = 'True';
-    await expect(apply(store, account2, { planId: plan2.id, config: loose, by: 'alice', now: () => NOW })).rejects.toThrow(/exempt: tag dormant:exempt=true/);
+    await expect(
+      apply(store, account2, { planId: plan2.id, config: loose, by: 'alice', now: () => NOW }),
+    ).rejects.toThrow(/exempt: tag dormant:exempt=true/);
     expect(account2.calls).toEqual([]);
     expect((await getPlan(store.db, plan2.id))!.items.every((i) => i.status === 'approved')).toBe(true);
   });
@@ -147,12 +253,23 @@ describe('apply', () => {
   it('skips a user with activity after the plan, recording why', async () => {
     const account = fleet(['sam']);
     const plan = await planFor(account, loose);
-    await decide(store, { planId: plan.id, items: [], all: true, decision: 'approve', by: 'alice', reason: null, channel: 'cli', now: NOW });
+    await decide(store, {
+      planId: plan.id,
+      items: [],
+      all: true,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
     const key = account.users.get('sam')!.identity.credentials.find((c) => c.kind === 'access-key')!;
     key.lastUsedAt = '2026-11-22T13:00:00Z';
     const later = new Date('2026-11-22T14:00:00Z');
     const report = await apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => later });
-    expect(report.skipped.map((s) => s.reason)).toEqual([`activity after the plan was made: access key ${key.id} used at 2026-11-22T13:00:00Z`]);
+    expect(report.skipped.map((s) => s.reason)).toEqual([
+      `activity after the plan was made: access key ${key.id} used at 2026-11-22T13:00:00Z`,
+    ]);
     expect(account.calls).toEqual([]);
     const items = (await getPlan(store.db, plan.id))!.items;
     expect(items[0]!.status).toBe('skipped');
@@ -174,22 +291,44 @@ describe('apply', () => {
     const account = Object.assign(new Flaky(ACCOUNT), { users: base.users }) as Flaky;
     Object.defineProperty(account, 'users', { value: base.users });
     const plan = await planFor(account, loose);
-    await decide(store, { planId: plan.id, items: [], all: true, decision: 'approve', by: 'alice', reason: null, channel: 'cli', now: NOW });
+    await decide(store, {
+      planId: plan.id,
+      items: [],
+      all: true,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
     const first = await apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => NOW });
     expect(first.failed.map((f) => [f.item.identityName, f.item.action])).toEqual([['sam', 'delete-user']]);
-    expect(first.done.map((i) => `${i.identityName}:${i.action}`)).toEqual(['sam:disable-user', 'tom:disable-user', 'tom:delete-user']);
+    expect(first.done.map((i) => `${i.identityName}:${i.action}`)).toEqual([
+      'sam:disable-user',
+      'tom:disable-user',
+      'tom:delete-user',
+    ]);
     expect(account.users.has('sam')).toBe(true);
     const second = await apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => NOW });
     expect(second.done.map((i) => `${i.identityName}:${i.action}`)).toEqual(['sam:delete-user']);
     expect(account.users.has('sam')).toBe(false);
-    const done = (await journalFor(store.db, { planId: plan.id })).filter((e) => e.step === 'item' && e.status === 'done');
+    const done = (await journalFor(store.db, { planId: plan.id })).filter(
+      (e) => e.step === 'item' && e.status === 'done',
+    );
     expect(done).toHaveLength(4);
   });
 
   it('dry run changes nothing and writes no journal', async () => {
     const account = fleet(['sam']);
     const plan = await planFor(account, loose);
-    const report = await apply(store, account, { planId: plan.id, config: loose, by: 'alice', yes: true, dryRun: true, now: () => NOW });
+    const report = await apply(store, account, {
+      planId: plan.id,
+      config: loose,
+      by: 'alice',
+      yes: true,
+      dryRun: true,
+      now: () => NOW,
+    });
     expect(report.wouldDo.map((i) => i.action)).toEqual(['disable-user', 'delete-user']);
     expect(account.calls).toEqual([]);
     expect(await journalFor(store.db, { planId: plan.id })).toEqual([]);

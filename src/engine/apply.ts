@@ -56,7 +56,11 @@ export function dueItems(plan: Plan, now: Date): { due: PlanItem[]; notDue: { it
     if (!runnable(item)) continue;
     const dep = item.dependsOn ? byId.get(item.dependsOn) : undefined;
     // A dependency that runs earlier in the same run counts (deleteAfterDays: 0).
-    const depDueNow = dep !== undefined && runnable(dep) && Date.parse(dep.notBefore) <= now.getTime() && Date.parse(item.notBefore) <= now.getTime();
+    const depDueNow =
+      dep !== undefined &&
+      runnable(dep) &&
+      Date.parse(dep.notBefore) <= now.getTime() &&
+      Date.parse(item.notBefore) <= now.getTime();
     if (dep && dep.status !== 'done' && !depDueNow) {
       notDue.push({ item, reason: `waits for item ${dep.seq} (${dep.action}), which is ${dep.status}` });
     } else if (Date.parse(item.notBefore) > now.getTime()) {
@@ -74,7 +78,8 @@ export function dueItems(plan: Plan, now: Date): { due: PlanItem[]; notDue: { it
 /** Activity after the plan was made, as a sentence, or null. */
 export function activitySince(identity: Identity, since: string): string | null {
   const t = Date.parse(since);
-  if (identity.createdAt && Date.parse(identity.createdAt) > t) return `the user was re-created at ${identity.createdAt}`;
+  if (identity.createdAt && Date.parse(identity.createdAt) > t)
+    return `the user was re-created at ${identity.createdAt}`;
   if (identity.passwordLastUsedAt && Date.parse(identity.passwordLastUsedAt) > t) {
     return `signed in to the console at ${identity.passwordLastUsedAt}`;
   }
@@ -98,7 +103,9 @@ export function stillMatches(item: PlanItem, live: Identity, config: Config, now
       const key = live.credentials.find((c) => c.kind === 'access-key' && c.id === item.credentialId);
       if (!key) return `access key ${item.credentialId ?? ''} no longer exists`;
       if (key.status !== 'Active') return `access key ${item.credentialId ?? ''} is already inactive`;
-      const hit = evaluated?.hits.some((h) => h.rule.id === 'DORMANT-AWS-002' && h.hit.credential?.id === item.credentialId);
+      const hit = evaluated?.hits.some(
+        (h) => h.rule.id === 'DORMANT-AWS-002' && h.hit.credential?.id === item.credentialId,
+      );
       return hit ? null : `access key ${item.credentialId ?? ''} is no longer unused`;
     }
     case 'remove-password':
@@ -113,7 +120,16 @@ export async function apply(store: Store, provider: RemediationProvider, options
   const say = options.onEvent ?? (() => undefined);
   const runId = newId('run');
   const dryRun = Boolean(options.dryRun);
-  const report: ApplyReport = { planId: options.planId, runId, dryRun, done: [], skipped: [], failed: [], notDue: [], wouldDo: [] };
+  const report: ApplyReport = {
+    planId: options.planId,
+    runId,
+    dryRun,
+    done: [],
+    skipped: [],
+    failed: [],
+    notDue: [],
+    wouldDo: [],
+  };
 
   let plan = await getPlan(store.db, options.planId);
   if (!plan) throw new UsageError(`plan ${options.planId} not found; 'dormant history' lists the plans`);
@@ -139,8 +155,22 @@ export async function apply(store: Store, provider: RemediationProvider, options
           const at = clock().toISOString();
           for (const item of pending) {
             await setItemStatus(trx, item.id, 'approved', null, { by: options.by, at });
-            await recordDecision(trx, { item, decision: 'approve', by: options.by, reason: 'apply --yes', channel: 'cli', snoozeUntil: null, at });
-            await store.audit(trx, { actor: options.by, kind: 'item.approved', planId: plan!.id, itemId: item.id, detail: { channel: 'apply --yes' } });
+            await recordDecision(trx, {
+              item,
+              decision: 'approve',
+              by: options.by,
+              reason: 'apply --yes',
+              channel: 'cli',
+              snoozeUntil: null,
+              at,
+            });
+            await store.audit(trx, {
+              actor: options.by,
+              kind: 'item.approved',
+              planId: plan!.id,
+              itemId: item.id,
+              detail: { channel: 'apply --yes' },
+            });
           }
         });
         plan = (await getPlan(store.db, plan.id))!;
@@ -187,9 +217,23 @@ export async function apply(store: Store, provider: RemediationProvider, options
         if (err instanceof StoreError || err instanceof GuardError) throw err;
         const reason = err instanceof Error ? err.message : String(err);
         await store.transaction(async (trx) => {
-          await writeJournal(trx, { planId: plan!.id, itemId: item.id, runId, step: 'item', phase: 'outcome', status: 'failed', detail: { reason } });
+          await writeJournal(trx, {
+            planId: plan!.id,
+            itemId: item.id,
+            runId,
+            step: 'item',
+            phase: 'outcome',
+            status: 'failed',
+            detail: { reason },
+          });
           await setItemStatus(trx, item.id, 'failed', reason);
-          await store.audit(trx, { actor: options.by, kind: 'item.failed', planId: plan!.id, itemId: item.id, detail: { reason } });
+          await store.audit(trx, {
+            actor: options.by,
+            kind: 'item.failed',
+            planId: plan!.id,
+            itemId: item.id,
+            detail: { reason },
+          });
         });
         report.failed.push({ item, reason });
         say(`failed: ${item.sentence}: ${reason}`);
@@ -198,7 +242,9 @@ export async function apply(store: Store, provider: RemediationProvider, options
     // Report what is still waiting as it stands after this run (a disable may have started a delay).
     if (!dryRun) {
       const after = await getPlan(store.db, plan.id);
-      const handled = new Set([...report.done, ...report.skipped.map((s) => s.item), ...report.failed.map((f) => f.item)].map((i) => i.id));
+      const handled = new Set(
+        [...report.done, ...report.skipped.map((s) => s.item), ...report.failed.map((f) => f.item)].map((i) => i.id),
+      );
       report.notDue = after ? dueItems(after, clock()).notDue.filter((n) => !handled.has(n.item.id)) : report.notDue;
     }
   } finally {
@@ -240,8 +286,7 @@ async function guard(plan: Plan, due: PlanItem[], provider: RemediationProvider,
     } else {
       const identity = live.get(item.identityName);
       const probe = identity ?? { id: item.identityId, name: item.identityName, path: '/' };
-      const reason =
-        exemptions.byConfig(probe as Identity) ?? (identity ? exemptions.byTag(identity) : null);
+      const reason = exemptions.byConfig(probe as Identity) ?? (identity ? exemptions.byTag(identity) : null);
       if (reason) refused.push(`item ${item.seq} (${item.identityName}) is exempt: ${reason}`);
     }
   }
@@ -253,7 +298,10 @@ async function guard(plan: Plan, due: PlanItem[], provider: RemediationProvider,
 /** After disable-user, what the config said to remove must still be gone. */
 function reEnabled(live: Identity, config: Config): boolean {
   const steps = config.remediation.disableUser;
-  if (steps.includes('deactivate-keys') && live.credentials.some((c) => c.kind === 'access-key' && c.status === 'Active')) {
+  if (
+    steps.includes('deactivate-keys') &&
+    live.credentials.some((c) => c.kind === 'access-key' && c.status === 'Active')
+  ) {
     return true;
   }
   return steps.includes('remove-password') && live.credentials.some((c) => c.kind === 'password');
@@ -307,20 +355,49 @@ async function applyItem(
   const verdict = await recheck(item, plan, provider, options, clock(), resuming);
   if (verdict.skip && !(deleteStarted && verdict.live === null)) {
     await store.transaction(async (trx) => {
-      await writeJournal(trx, { planId: plan.id, itemId: item.id, runId, step: 'recheck', phase: 'outcome', status: 'skipped', detail: { reason: verdict.skip } });
+      await writeJournal(trx, {
+        planId: plan.id,
+        itemId: item.id,
+        runId,
+        step: 'recheck',
+        phase: 'outcome',
+        status: 'skipped',
+        detail: { reason: verdict.skip },
+      });
       await setItemStatus(trx, item.id, 'skipped', verdict.skip);
-      await store.audit(trx, { actor: options.by, kind: 'item.skipped', planId: plan.id, itemId: item.id, detail: { reason: verdict.skip } });
+      await store.audit(trx, {
+        actor: options.by,
+        kind: 'item.skipped',
+        planId: plan.id,
+        itemId: item.id,
+        detail: { reason: verdict.skip },
+      });
     });
     return { status: 'skipped', reason: verdict.skip! };
   }
-  await writeJournal(store.db, { planId: plan.id, itemId: item.id, runId, step: 'recheck', phase: 'outcome', status: 'ok' });
+  await writeJournal(store.db, {
+    planId: plan.id,
+    itemId: item.id,
+    runId,
+    step: 'recheck',
+    phase: 'outcome',
+    status: 'ok',
+  });
 
   // Back up before the first change, and commit the backup before making it.
   if (item.action !== 'notify' && verdict.live !== null && !(await backupForItem(store.db, item.id))) {
     const backup = await provider.backup(item.identityName);
     await store.transaction(async (trx) => {
       const id = await saveBackup(trx, { identityId: item.identityId, backup, planId: plan.id, itemId: item.id });
-      await writeJournal(trx, { planId: plan.id, itemId: item.id, runId, step: 'backup', phase: 'outcome', status: 'ok', detail: { backupId: id } });
+      await writeJournal(trx, {
+        planId: plan.id,
+        itemId: item.id,
+        runId,
+        step: 'backup',
+        phase: 'outcome',
+        status: 'ok',
+        detail: { backupId: id },
+      });
     });
   }
 
@@ -329,17 +406,40 @@ async function applyItem(
       await writeJournal(store.db, { planId: plan.id, itemId: item.id, runId, step: name, phase: 'intent' });
       try {
         const out = await fn();
-        await writeJournal(store.db, { planId: plan.id, itemId: item.id, runId, step: name, phase: 'outcome', status: 'ok' });
+        await writeJournal(store.db, {
+          planId: plan.id,
+          itemId: item.id,
+          runId,
+          step: name,
+          phase: 'outcome',
+          status: 'ok',
+        });
         return out;
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        await writeJournal(store.db, { planId: plan.id, itemId: item.id, runId, step: name, phase: 'outcome', status: 'error', detail: { reason } });
+        await writeJournal(store.db, {
+          planId: plan.id,
+          itemId: item.id,
+          runId,
+          step: name,
+          phase: 'outcome',
+          status: 'error',
+          detail: { reason },
+        });
         throw err;
       }
     },
     warn(message: string) {
       options.onEvent?.(`warning: ${item.identityName}: ${message}`);
-      void writeJournal(store.db, { planId: plan.id, itemId: item.id, runId, step: 'warning', phase: 'outcome', status: 'warning', detail: { message } });
+      void writeJournal(store.db, {
+        planId: plan.id,
+        itemId: item.id,
+        runId,
+        step: 'warning',
+        phase: 'outcome',
+        status: 'warning',
+        detail: { message },
+      });
     },
   };
 
@@ -347,16 +447,32 @@ async function applyItem(
     await provider.perform(
       item.action,
       { userName: item.identityName, identityId: item.identityId, credentialId: item.credentialId },
-      { disableUser: options.config.remediation.disableUser, quarantinePolicyArn: options.config.remediation.quarantinePolicyArn },
+      {
+        disableUser: options.config.remediation.disableUser,
+        quarantinePolicyArn: options.config.remediation.quarantinePolicyArn,
+      },
       steps,
     );
   }
 
   const doneAt = clock();
   await store.transaction(async (trx) => {
-    await writeJournal(trx, { planId: plan.id, itemId: item.id, runId, step: 'item', phase: 'outcome', status: 'done' });
+    await writeJournal(trx, {
+      planId: plan.id,
+      itemId: item.id,
+      runId,
+      step: 'item',
+      phase: 'outcome',
+      status: 'done',
+    });
     await setItemStatus(trx, item.id, 'done', null);
-    await store.audit(trx, { actor: options.by, kind: 'item.done', planId: plan.id, itemId: item.id, detail: { action: item.action } });
+    await store.audit(trx, {
+      actor: options.by,
+      kind: 'item.done',
+      planId: plan.id,
+      itemId: item.id,
+      detail: { action: item.action },
+    });
     // Deletion waits deleteAfterDays in the disabled state, counted from when the disable is done.
     if (item.action === 'disable-user') {
       const after = options.config.remediation.deleteAfterDays ?? 0;

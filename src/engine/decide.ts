@@ -41,22 +41,33 @@ export async function decide(store: Store, d: Decision): Promise<DecisionResult>
     } else {
       targets = d.items.map((ref) => {
         const item = plan.items.find((i) => i.id === ref || String(i.seq) === ref);
-        if (!item) throw new UsageError(`plan ${plan.id} has no item '${ref}'; 'dormant plan --format json' lists them`);
+        if (!item)
+          throw new UsageError(`plan ${plan.id} has no item '${ref}'; 'dormant plan --format json' lists them`);
         return item;
       });
     }
     const result: DecisionResult = { changed: [], unchanged: [] };
     const at = now.toISOString();
-    const snoozeUntil = d.snoozeDays !== undefined ? new Date(now.getTime() + d.snoozeDays * DAY_MS).toISOString() : null;
+    const snoozeUntil =
+      d.snoozeDays !== undefined ? new Date(now.getTime() + d.snoozeDays * DAY_MS).toISOString() : null;
     for (const item of targets) {
-      const decidable = item.status === 'pending' || (d.decision === 'deny' && ['approved', 'failed'].includes(item.status));
+      const decidable =
+        item.status === 'pending' || (d.decision === 'deny' && ['approved', 'failed'].includes(item.status));
       if (!decidable) {
         result.unchanged.push({ item, why: `already ${item.status}` });
         continue;
       }
       const status = d.decision === 'approve' ? 'approved' : 'denied';
       await setItemStatus(trx, item.id, status, d.decision === 'deny' ? d.reason : null, { by: d.by, at });
-      await recordDecision(trx, { item, decision: d.decision, by: d.by, reason: d.reason, channel: d.channel, snoozeUntil, at });
+      await recordDecision(trx, {
+        item,
+        decision: d.decision,
+        by: d.by,
+        reason: d.reason,
+        channel: d.channel,
+        snoozeUntil,
+        at,
+      });
       await store.audit(trx, {
         actor: d.by,
         kind: d.decision === 'approve' ? 'item.approved' : 'item.denied',

@@ -9,7 +9,15 @@ export interface HistoryDocument {
     createdAt: string;
     createdBy: string;
     items: PlanItem[];
-    decisions: { itemId: string; decision: string; by: string; reason: string | null; channel: string; at: string; snoozeUntil: string | null }[];
+    decisions: {
+      itemId: string;
+      decision: string;
+      by: string;
+      reason: string | null;
+      channel: string;
+      at: string;
+      snoozeUntil: string | null;
+    }[];
   }[];
   events: { at: string; actor: string; kind: string; planId: string | null; itemId: string | null; detail: unknown }[];
 }

@@ -58,14 +58,22 @@ function result(identities: ScannedIdentity[], findings: Finding[]): ScanResult 
   };
 }
 
-function plan(r: ScanResult, config = parseConfig({}), openItems: PlanItem[] = [], snoozed = new Map<string, string>()) {
+function plan(
+  r: ScanResult,
+  config = parseConfig({}),
+  openItems: PlanItem[] = [],
+  snoozed = new Map<string, string>(),
+) {
   return buildPlan({ result: r, config, scanId: 'sc-1', createdBy: 'tester', now: NOW, openItems, snoozed });
 }
 
 describe('buildPlan', () => {
   it('stages an inactive user: disable now, delete after deleteAfterDays, depending on the disable', () => {
     const { plan: p } = plan(
-      result([identity('alice')], [finding('alice', 'DORMANT-AWS-001'), finding('alice', 'DORMANT-AWS-002', 'AKIAAAAAAAAAAAAAAAAA')]),
+      result(
+        [identity('alice')],
+        [finding('alice', 'DORMANT-AWS-001'), finding('alice', 'DORMANT-AWS-002', 'AKIAAAAAAAAAAAAAAAAA')],
+      ),
     );
     expect(p.items.map((i) => [i.seq, i.action])).toEqual([
       [1, 'disable-user'],
@@ -131,7 +139,12 @@ describe('buildPlan', () => {
       [identity('frank'), identity('runner', { isCaller: true })],
       [finding('frank', 'DORMANT-AWS-001'), finding('runner', 'DORMANT-AWS-001')],
     );
-    const out = plan(r, parseConfig({}), [], new Map([['arn:aws:iam::123456789012:user/frank', '2026-12-01T00:00:00Z']]));
+    const out = plan(
+      r,
+      parseConfig({}),
+      [],
+      new Map([['arn:aws:iam::123456789012:user/frank', '2026-12-01T00:00:00Z']]),
+    );
     expect(out.plan.items).toHaveLength(0);
     expect(out.notes).toEqual([
       'frank: snoozed until 2026-12-01T00:00:00Z',

@@ -32,7 +32,9 @@ const USER_RULES = new Set(['DORMANT-AWS-001', 'DORMANT-AWS-003']);
 const KEY_ID = /^(AKIA|ASIA|AIDA|AKID)[A-Z0-9]{12,}$/;
 
 function days(f: Finding | undefined): string {
-  return f?.daysSinceActivity !== null && f?.daysSinceActivity !== undefined ? `${f.daysSinceActivity} days` : 'never used';
+  return f?.daysSinceActivity !== null && f?.daysSinceActivity !== undefined
+    ? `${f.daysSinceActivity} days`
+    : 'never used';
 }
 
 export function disableWhat(config: Config): string {
@@ -150,13 +152,29 @@ export function buildPlan(input: PlanInput): PlanOutput {
           );
           continue;
         }
-        add(f, 'deactivate-key', f.credentialId, [f], `Deactivate access key ${f.credentialId} of ${name} (unused ${days(f)})`, now, null);
+        add(
+          f,
+          'deactivate-key',
+          f.credentialId,
+          [f],
+          `Deactivate access key ${f.credentialId} of ${name} (unused ${days(f)})`,
+          now,
+          null,
+        );
       } else if (f.ruleId === 'DORMANT-AWS-004') {
         add(f, 'remove-password', null, [f], `Remove the console password of ${name} (unused ${days(f)})`, now, null);
       } else if (f.ruleId === 'DORMANT-AWS-005') {
         const deactivating = items.some((i) => i.identityId === identityId && i.credentialId === f.credentialId);
         if (!deactivating) {
-          add(f, 'notify', f.credentialId, [f], `Notify: access key ${f.credentialId ?? ''} of ${name} is not rotated`, now, null);
+          add(
+            f,
+            'notify',
+            f.credentialId,
+            [f],
+            `Notify: access key ${f.credentialId ?? ''} of ${name} is not rotated`,
+            now,
+            null,
+          );
         }
       }
     }

@@ -47,7 +47,15 @@ export async function restore(
         return out;
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        await writeJournal(store.db, { planId, itemId, runId, step: name, phase: 'outcome', status: 'error', detail: { reason } });
+        await writeJournal(store.db, {
+          planId,
+          itemId,
+          runId,
+          step: name,
+          phase: 'outcome',
+          status: 'error',
+          detail: { reason },
+        });
         throw err;
       }
     },
@@ -65,7 +73,12 @@ export async function restore(
   await store.audit(store.db, {
     actor: options.by,
     kind: 'restore.done',
-    detail: { backupId: backup.id, user: backup.identityName, restored: report.restored, cannotRestore: report.cannotRestore },
+    detail: {
+      backupId: backup.id,
+      user: backup.identityName,
+      restored: report.restored,
+      cannotRestore: report.cannotRestore,
+    },
   });
   return { backup, report };
 }

@@ -4,12 +4,7 @@ import type { Identity, IdentityState, SourceName } from './identity.js';
 export type Severity = 'low' | 'medium' | 'high';
 export const SEVERITY_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
 
-export type ActionName =
-  | 'disable-user'
-  | 'delete-user'
-  | 'deactivate-key'
-  | 'remove-password'
-  | 'notify';
+export type ActionName = 'disable-user' | 'delete-user' | 'deactivate-key' | 'remove-password' | 'notify';
 
 export interface Finding {
   /** Stable hash of rule + identity + credential. */

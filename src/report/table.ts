@@ -28,7 +28,9 @@ export function renderTable(result: ScanResult, options: TableOptions): string {
   const ruleWidth = Math.max(0, ...result.findings.map((f) => f.ruleId.length + 1 + f.rule.length));
   for (const [identityId, findings] of byUser) {
     const identity = result.identities.find((i) => i.id === identityId);
-    const last = identity?.lastActivityAt ? `last activity ${identity.lastActivityAt.slice(0, 10)}` : 'no known activity';
+    const last = identity?.lastActivityAt
+      ? `last activity ${identity.lastActivityAt.slice(0, 10)}`
+      : 'no known activity';
     const caller = identity?.isCaller ? c.magenta(' (dormant runs as this user: never acted on)') : '';
     out.push(`${c.bold(findings[0]!.identityName)} ${c.dim(`${identity?.path ?? ''} · ${last}`)}${caller}`);
     for (const f of findings) {

@@ -10,8 +10,7 @@ export const unusedAccessKey: Rule = {
   severity: 'medium',
   compliance: UNUSED_CREDENTIALS,
   defaultAction: 'deactivate-key',
-  rationale:
-    'A long-lived key nobody uses can still be used by whoever copied it; deactivating it is reversible.',
+  rationale: 'A long-lived key nobody uses can still be used by whoever copied it; deactivating it is reversible.',
   usesWindow: true,
   evaluate(identity, ctx) {
     const hits: RuleHit[] = [];

@@ -62,7 +62,12 @@ export async function getBackup(db: Db, id: string): Promise<StoredBackup | null
 }
 
 export async function backupForItem(db: Db, itemId: string): Promise<StoredBackup | null> {
-  const r = await db.selectFrom('backups').selectAll().where('item_id', '=', itemId).orderBy('created_at').executeTakeFirst();
+  const r = await db
+    .selectFrom('backups')
+    .selectAll()
+    .where('item_id', '=', itemId)
+    .orderBy('created_at')
+    .executeTakeFirst();
   return r ? fromRow(r) : null;
 }
 

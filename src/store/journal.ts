@@ -15,7 +15,15 @@ export interface JournalEntry {
 
 export async function writeJournal(
   db: Db,
-  e: { planId: string; itemId: string; runId: string; step: string; phase: 'intent' | 'outcome'; status?: string | null; detail?: unknown },
+  e: {
+    planId: string;
+    itemId: string;
+    runId: string;
+    step: string;
+    phase: 'intent' | 'outcome';
+    status?: string | null;
+    detail?: unknown;
+  },
 ): Promise<void> {
   await db
     .insertInto('journal')

@@ -99,7 +99,11 @@ const m0001: Migration = {
       .addColumn('identity_id', 'text', (c) => c.notNull())
       .addColumn('at', 'text', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('approvals_identity').on('approvals').columns(['identity_id', 'snooze_until']).execute();
+    await db.schema
+      .createIndex('approvals_identity')
+      .on('approvals')
+      .columns(['identity_id', 'snooze_until'])
+      .execute();
     await db.schema
       .createTable('journal')
       .addColumn('id', serial(db), autoKey)

@@ -29,7 +29,10 @@ export async function saveScan(db: Db, result: ScanResult): Promise<string> {
       data: JSON.stringify(i),
     }));
   for (let i = 0; i < snapshots.length; i += 200) {
-    await db.insertInto('identity_snapshots').values(snapshots.slice(i, i + 200)).execute();
+    await db
+      .insertInto('identity_snapshots')
+      .values(snapshots.slice(i, i + 200))
+      .execute();
   }
   const findings = result.findings.map((f) => ({
     scan_id: scanId,
@@ -43,7 +46,10 @@ export async function saveScan(db: Db, result: ScanResult): Promise<string> {
     data: JSON.stringify(f),
   }));
   for (let i = 0; i < findings.length; i += 200) {
-    await db.insertInto('findings').values(findings.slice(i, i + 200)).execute();
+    await db
+      .insertInto('findings')
+      .values(findings.slice(i, i + 200))
+      .execute();
   }
   return scanId;
 }

@@ -30,7 +30,8 @@ export interface StoreLocation {
 
 export function parseStoreUrl(url: string): StoreLocation {
   if (/^postgres(ql)?:\/\//.test(url)) return { engine: 'postgres', target: url };
-  if (url.startsWith('sqlite:')) return { engine: 'sqlite', target: url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') };
+  if (url.startsWith('sqlite:'))
+    return { engine: 'sqlite', target: url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') };
   if (/^[a-z]+:\/\//i.test(url)) {
     throw new UsageError(`store url '${redactUrl(url)}' is not supported; use a SQLite path or postgres://…`);
   }

@@ -39,7 +39,9 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
       const reportPath = `${EXAMPLES_DIR}credential-report.csv`;
       const result = await runScan(ctx, { fromReport: reportPath, asOf: DEMO_AS_OF });
       const color = ctx.stdoutIsTTY && !process.env.NO_COLOR;
-      out(`dormant demo — 1. scan: examples/credential-report.csv (${result.summary.identities} users) as of ${DEMO_AS_OF}`);
+      out(
+        `dormant demo — 1. scan: examples/credential-report.csv (${result.summary.identities} users) as of ${DEMO_AS_OF}`,
+      );
       out();
       process.stdout.write(renderTable(result, { color }));
 
@@ -76,18 +78,45 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
         const denySeqs = pick('sofia.garcia');
         out();
         out(`$ dormant approve ${plan.id} ${approveSeqs.join(' ')} --by alice --reason "left the company"`);
-        const approved = await decide(store, { planId: plan.id, items: approveSeqs, all: false, decision: 'approve', by: 'alice', reason: 'left the company', channel: 'cli', now });
+        const approved = await decide(store, {
+          planId: plan.id,
+          items: approveSeqs,
+          all: false,
+          decision: 'approve',
+          by: 'alice',
+          reason: 'left the company',
+          channel: 'cli',
+          now,
+        });
         for (const i of approved.changed) out(`approved: ${i.seq}. ${i.sentence}`);
         if (denySeqs.length > 0) {
           out(`$ dormant deny ${plan.id} ${denySeqs.join(' ')} --by alice --snooze 30 --reason "rotation scheduled"`);
-          const denied = await decide(store, { planId: plan.id, items: denySeqs, all: false, decision: 'deny', by: 'alice', reason: 'rotation scheduled', channel: 'cli', snoozeDays: 30, now });
+          const denied = await decide(store, {
+            planId: plan.id,
+            items: denySeqs,
+            all: false,
+            decision: 'deny',
+            by: 'alice',
+            reason: 'rotation scheduled',
+            channel: 'cli',
+            snoozeDays: 30,
+            now,
+          });
           for (const i of denied.changed) out(`denied: ${i.seq}. ${i.sentence} (snoozed 30 days)`);
         }
 
         out();
         out(`$ dormant apply ${plan.id}`);
-        const report = await apply(store, account, { planId: plan.id, config, by: 'alice', now: () => now, onEvent: (l) => out(l) });
-        out(`${report.done.length} done, ${report.skipped.length} skipped, ${report.failed.length} failed (each change was re-checked, backed up and journaled first)`);
+        const report = await apply(store, account, {
+          planId: plan.id,
+          config,
+          by: 'alice',
+          now: () => now,
+          onEvent: (l) => out(l),
+        });
+        out(
+          `${report.done.length} done, ${report.skipped.length} skipped, ${report.failed.length} failed (each change was re-checked, backed up and journaled first)`,
+        );
 
         const deleted = report.done.find((i) => i.action === 'delete-user');
         if (deleted) {

@@ -1,5 +1,5 @@
 // The printed policies cover every IAM and STS command the AWS provider can send.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REMEDIATE_READ_ACTIONS, REMEDIATE_WRITE_ACTIONS, SCAN_ACTIONS, policyFor } from './permissions.js';
@@ -34,7 +34,11 @@ describe('dormant permissions', () => {
     expect(scan.Version).toBe('2012-10-17');
     expect(scan.Statement).toHaveLength(1);
     const remediate = policyFor('remediate') as { Statement: { Sid: string; Action: string[] }[] };
-    expect(remediate.Statement.map((s) => s.Sid)).toEqual(['DormantScanReadOnly', 'DormantRemediateRead', 'DormantRemediateUsers']);
+    expect(remediate.Statement.map((s) => s.Sid)).toEqual([
+      'DormantScanReadOnly',
+      'DormantRemediateRead',
+      'DormantRemediateUsers',
+    ]);
     expect(remediate.Statement[2]!.Action).toContain('iam:DeleteUser');
   });
 });

@@ -62,7 +62,8 @@ export function planJson(plan: Plan): object {
 export function planText(plan: Plan, notes: string[]): string {
   const lines = [`Plan ${plan.id}: ${plan.items.length} item(s), made ${plan.createdAt} by ${plan.createdBy}`];
   for (const i of plan.items) {
-    const when = Date.parse(i.notBefore) > Date.parse(plan.createdAt) ? ` [not before ${i.notBefore.slice(0, 10)}]` : '';
+    const when =
+      Date.parse(i.notBefore) > Date.parse(plan.createdAt) ? ` [not before ${i.notBefore.slice(0, 10)}]` : '';
     lines.push(`  ${String(i.seq).padStart(3)}. ${i.sentence}${when} — ${i.status}${i.reason ? ` (${i.reason})` : ''}`);
   }
   for (const n of notes) lines.push(`  note: ${n}`);
@@ -89,7 +90,12 @@ export async function createPlan(ctx: CommandContext, store: Store, flags: ScanF
       snoozed: await snoozedUntil(trx, at.toISOString()),
     });
     await insertPlan(trx, out.plan);
-    await store.audit(trx, { actor: by, kind: 'plan.created', planId: out.plan.id, detail: { items: out.plan.items.length, scanId } });
+    await store.audit(trx, {
+      actor: by,
+      kind: 'plan.created',
+      planId: out.plan.id,
+      detail: { items: out.plan.items.length, scanId },
+    });
     return out;
   });
 }
@@ -103,37 +109,48 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
       await withStore(ctx, async (store) => {
         const { plan, notes } = await createPlan(ctx, store, flags, operatorName(flags.by));
         for (const n of notes) ctx.log.info(n);
-        process.stdout.write(flags.format === 'json' ? `${JSON.stringify(planJson(plan), null, 2)}\n` : planText(plan, []));
+        process.stdout.write(
+          flags.format === 'json' ? `${JSON.stringify(planJson(plan), null, 2)}\n` : planText(plan, []),
+        );
       });
     });
 
   for (const decision of ['approve', 'deny'] as const) {
     const cmd = program
       .command(`${decision} <PLAN_ID> [ITEM_ID...]`)
-      .description(decision === 'approve' ? 'approve plan items for apply' : 'deny plan items (optionally snooze the identity)')
+      .description(
+        decision === 'approve' ? 'approve plan items for apply' : 'deny plan items (optionally snooze the identity)',
+      )
       .option('--all', `${decision} every pending item of the plan`)
       .option('--by <NAME>', 'who decides (default: the OS user)')
       .option('--reason <TEXT>', 'why, for the audit trail');
     if (decision === 'deny') cmd.option('--snooze <DAYS>', 'keep these identities out of plans for DAYS days');
-    cmd.action(async (planId: string, items: string[], flags: { all?: boolean; by?: string; reason?: string; snooze?: string }) => {
-      const ctx = buildContext(globals());
-      const snoozeDays = flags.snooze !== undefined ? parseIntFlag('--snooze', flags.snooze, 1, 3650) : undefined;
-      await withStore(ctx, async (store) => {
-        const result = await decide(store, {
-          planId,
-          items,
-          all: Boolean(flags.all),
-          decision,
-          by: operatorName(flags.by),
-          reason: flags.reason ?? null,
-          channel: 'cli',
-          ...(snoozeDays !== undefined ? { snoozeDays } : {}),
+    cmd.action(
+      async (
+        planId: string,
+        items: string[],
+        flags: { all?: boolean; by?: string; reason?: string; snooze?: string },
+      ) => {
+        const ctx = buildContext(globals());
+        const snoozeDays = flags.snooze !== undefined ? parseIntFlag('--snooze', flags.snooze, 1, 3650) : undefined;
+        await withStore(ctx, async (store) => {
+          const result = await decide(store, {
+            planId,
+            items,
+            all: Boolean(flags.all),
+            decision,
+            by: operatorName(flags.by),
+            reason: flags.reason ?? null,
+            channel: 'cli',
+            ...(snoozeDays !== undefined ? { snoozeDays } : {}),
+          });
+          const verb = decision === 'approve' ? 'approved' : 'denied';
+          for (const i of result.changed) process.stdout.write(`${verb}: ${i.seq}. ${i.sentence}\n`);
+          for (const u of result.unchanged)
+            process.stdout.write(`unchanged: ${u.item.seq}. ${u.item.sentence} (${u.why})\n`);
         });
-        const verb = decision === 'approve' ? 'approved' : 'denied';
-        for (const i of result.changed) process.stdout.write(`${verb}: ${i.seq}. ${i.sentence}\n`);
-        for (const u of result.unchanged) process.stdout.write(`unchanged: ${u.item.seq}. ${u.item.sentence} (${u.why})\n`);
-      });
-    });
+      },
+    );
   }
 
   program
@@ -145,7 +162,8 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
     .option('--by <NAME>', 'who is applying (default: the OS user)')
     .action(async (planId: string, flags: { dryRun?: boolean; maxActions?: string; yes?: boolean; by?: string }) => {
       const ctx = buildContext(globals());
-      const maxActions = flags.maxActions !== undefined ? parseIntFlag('--max-actions', flags.maxActions, 0, 100_000) : undefined;
+      const maxActions =
+        flags.maxActions !== undefined ? parseIntFlag('--max-actions', flags.maxActions, 0, 100_000) : undefined;
       const remediation = awsRemediation(ctx);
       try {
         await withStore(ctx, async (store) => {
@@ -173,7 +191,10 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
   program
     .command('restore <USER_NAME_OR_BACKUP_ID>')
     .description('rebuild a disabled or deleted user from its backup')
-    .option('--with-password', 'recreate the console password from DORMANT_RESTORE_PASSWORD (reset required at sign-in)')
+    .option(
+      '--with-password',
+      'recreate the console password from DORMANT_RESTORE_PASSWORD (reset required at sign-in)',
+    )
     .option('--by <NAME>', 'who is restoring (default: the OS user)')
     .action(async (target: string, flags: { withPassword?: boolean; by?: string }) => {
       const ctx = buildContext(globals());
@@ -181,7 +202,9 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
       if (flags.withPassword) {
         temporaryPassword = process.env.DORMANT_RESTORE_PASSWORD;
         if (!temporaryPassword) {
-          throw new UsageError('--with-password needs the temporary password in DORMANT_RESTORE_PASSWORD (it is never read from flags or logged)');
+          throw new UsageError(
+            '--with-password needs the temporary password in DORMANT_RESTORE_PASSWORD (it is never read from flags or logged)',
+          );
         }
       }
       const remediation = awsRemediation(ctx);
@@ -191,7 +214,9 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
             by: operatorName(flags.by),
             ...(temporaryPassword ? { temporaryPassword } : {}),
           });
-          process.stdout.write(`Restored ${backup.identityName} from backup ${backup.id} (taken ${backup.createdAt})\n`);
+          process.stdout.write(
+            `Restored ${backup.identityName} from backup ${backup.id} (taken ${backup.createdAt})\n`,
+          );
           for (const r of report.restored) process.stdout.write(`  restored: ${r}\n`);
           for (const c of report.cannotRestore) process.stdout.write(`  cannot restore: ${c}\n`);
           for (const w of report.warnings) ctx.log.warn(w);
@@ -218,11 +243,14 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
           process.stdout.write(`Plan ${p.id} (${p.createdAt}, by ${p.createdBy})\n`);
           for (const i of p.items) {
             const who = i.decidedBy ? `, decided by ${i.decidedBy} at ${i.decidedAt}` : '';
-            process.stdout.write(`  ${String(i.seq).padStart(3)}. ${i.sentence} — ${i.status}${who}${i.reason ? `: ${i.reason}` : ''}\n`);
+            process.stdout.write(
+              `  ${String(i.seq).padStart(3)}. ${i.sentence} — ${i.status}${who}${i.reason ? `: ${i.reason}` : ''}\n`,
+            );
           }
         }
         const restores = doc.events.filter((e) => e.kind.startsWith('restore.done'));
-        for (const r of restores) process.stdout.write(`Restore at ${r.at} by ${r.actor}: ${JSON.stringify(r.detail)}\n`);
+        for (const r of restores)
+          process.stdout.write(`Restore at ${r.at} by ${r.actor}: ${JSON.stringify(r.detail)}\n`);
       });
     });
 }

@@ -68,10 +68,20 @@ export function exitCodeFor(result: ScanResult, failOn: string | undefined): num
 }
 
 export function registerScan(program: Command, globals: () => GlobalFlags): void {
-  addScanOptions(program.command('scan').description('find inactive users, unused passwords and access keys (read-only)'))
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, else json)').choices(FORMATS))
+  addScanOptions(
+    program.command('scan').description('find inactive users, unused passwords and access keys (read-only)'),
+  )
+    .addOption(
+      new Option('--format <format>', 'output format (default: table on a terminal, else json)').choices(FORMATS),
+    )
     .option('--output <FILE>', 'write the report to FILE (atomically) instead of stdout')
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['low', 'medium', 'high']))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices([
+        'low',
+        'medium',
+        'high',
+      ]),
+    )
     .action(async (flags: ScanFlags) => {
       const ctx = buildContext(globals());
       const result = await runScan(ctx, flags);

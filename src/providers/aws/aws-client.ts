@@ -107,7 +107,15 @@ const BAD_CREDENTIALS = new Set([
   'ExpiredTokenException',
   'RequestExpired',
 ]);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
 
 export function isAccessDenied(err: unknown): boolean {
   return ACCESS_DENIED.has(errorName(err));

@@ -183,7 +183,14 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
     const passwordLastUsedAt = dateOf(reader.cell('password_last_used'));
     if (passwordEnabled === null) {
       warnings.push(`${name}: password_enabled is not reported; console password activity unknown`);
-      credentials.push({ kind: 'password', id: null, status: 'enabled', createdAt: null, lastUsedAt: null, lastUse: 'unknown' });
+      credentials.push({
+        kind: 'password',
+        id: null,
+        status: 'enabled',
+        createdAt: null,
+        lastUsedAt: null,
+        lastUse: 'unknown',
+      });
     } else if (passwordEnabled) {
       const changed = dateOf(reader.cell('password_last_changed'));
       credentials.push({

@@ -45,7 +45,10 @@ export class MemoryAccount implements Provider, RemediationProvider {
       const identity: Identity = structuredClone(source);
       for (const c of identity.credentials) {
         if (c.kind === 'access-key' && c.id === null) {
-          const digest = createHash('sha256').update(`${identity.id}/${c.slot ?? ''}`).digest('hex').toUpperCase();
+          const digest = createHash('sha256')
+            .update(`${identity.id}/${c.slot ?? ''}`)
+            .digest('hex')
+            .toUpperCase();
           c.id = `AKIADEMO${digest.replace(/[^A-Z0-9]/g, '').slice(0, 12)}`;
         }
       }
@@ -239,7 +242,8 @@ export class MemoryAccount implements Provider, RemediationProvider {
     }
     for (const k of backup.accessKeys) {
       const live = target.identity.credentials.find((c) => c.kind === 'access-key' && c.id === k.id);
-      if (!live) report.cannotRestore.push(`access key ${k.id} was deleted: its secret cannot come back; create a new key`);
+      if (!live)
+        report.cannotRestore.push(`access key ${k.id} was deleted: its secret cannot come back; create a new key`);
       else if (k.status === 'Active' && live.status !== 'Active') {
         live.status = 'Active';
         report.restored.push(`access key ${k.id} reactivated`);
@@ -247,10 +251,19 @@ export class MemoryAccount implements Provider, RemediationProvider {
     }
     if (backup.loginProfile.exists) {
       if (options.temporaryPassword) {
-        target.identity.credentials.push({ kind: 'password', id: null, status: 'enabled', createdAt: new Date().toISOString(), lastUse: 'never', lastUsedAt: null });
+        target.identity.credentials.push({
+          kind: 'password',
+          id: null,
+          status: 'enabled',
+          createdAt: new Date().toISOString(),
+          lastUse: 'never',
+          lastUsedAt: null,
+        });
         report.restored.push('console password, with a reset required at next sign-in');
       } else {
-        report.cannotRestore.push('console password: not recreated (pass a temporary password to restore it; a reset is required at sign-in)');
+        report.cannotRestore.push(
+          'console password: not recreated (pass a temporary password to restore it; a reset is required at sign-in)',
+        );
       }
     }
     return report;
