@@ -53,7 +53,42 @@ describe('parseConfig defaults', () => {
         maxAttempts: 5,
         retryMode: 'standard',
       },
+      review: { autoApprove: [], expireAfterHours: 72 },
+      evidence: {
+        cloudtrail: { enabled: true, regions: [], depth: 20, maxRequestsPerSecond: 2, endpointUrl: null },
+        accessAdvisor: { enabled: true, timeoutSeconds: 60 },
+      },
+      slack: {
+        enabled: false,
+        channel: null,
+        batch: 'item',
+        approvers: [],
+        mode: 'http',
+        botToken: { env: 'SLACK_BOT_TOKEN', file: null },
+        signingSecret: { env: 'SLACK_SIGNING_SECRET', file: null },
+        appToken: { env: 'SLACK_APP_TOKEN', file: null },
+        notifyOwners: false,
+        ownerTag: 'owner',
+        apiUrl: null,
+      },
+      jira: {
+        enabled: false,
+        baseUrl: null,
+        email: null,
+        apiToken: { env: 'JIRA_API_TOKEN', file: null },
+        project: null,
+        issueType: 'Task',
+        ticketPer: 'plan',
+        transitions: { approved: null, done: null, denied: null },
+      },
+      serve: { port: 8080, host: '127.0.0.1', schedule: '0 8 * * 1-5', applySchedule: '*/15 * * * *' },
     });
+  });
+
+  it('refuses a secret written in the file, naming the key and how to pass it instead', () => {
+    expect(() => parseConfig({ slack: { botToken: 'xoxb-not-here' } }, 'dormant.yml')).toThrow(
+      'dormant.yml: slack.botToken: secrets are never read from the config file; name an environment variable ({ env: NAME }) or a file ({ file: PATH })',
+    );
   });
 
   it('treats null and undefined (an empty YAML file) as the defaults', () => {

@@ -22,7 +22,127 @@ const rulesShape = Object.fromEntries(RULES.map((r) => [r.name, ruleSettings.opt
   z.ZodOptional<typeof ruleSettings>
 >;
 
+/**
+ * A secret is never written in the YAML: it names an environment variable or a file
+ * (`tokenEnv: SLACK_BOT_TOKEN` or `tokenFile: /run/secrets/slack`).
+ */
+const secretRef = (defaultEnv: string) =>
+  z
+    .strictObject({ env: z.string().min(1).default(defaultEnv), file: z.string().min(1).nullable().default(null) })
+    .default({ env: defaultEnv, file: null });
+
+const actionName = z.enum(['disable-user', 'delete-user', 'deactivate-key', 'remove-password', 'notify']);
+
+export const workflowSchema = z.strictObject({
+  review: z
+    .strictObject({
+      /** Actions approved without a human. Default: none — human approval is mandatory. */
+      autoApprove: z.array(actionName).default([]),
+      /** Requests nobody answered within this many hours count as denied, and are asked again next cycle. */
+      expireAfterHours: z.number().min(1).default(72),
+    })
+    .default({ autoApprove: [], expireAfterHours: 72 }),
+  evidence: z
+    .strictObject({
+      cloudtrail: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Looked up besides us-east-1, where IAM and console sign-in events are recorded. */
+          regions: z.array(z.string().min(1)).default([]),
+          /** How many of the user's latest events to keep. */
+          depth: z.number().int().min(1).max(500).default(20),
+          /** LookupEvents is limited to 2 requests per second per account and region. */
+          maxRequestsPerSecond: z.number().min(0.1).max(2).default(2),
+          endpointUrl: z.url().nullable().default(null),
+        })
+        .default({ enabled: true, regions: [], depth: 20, maxRequestsPerSecond: 2, endpointUrl: null }),
+      accessAdvisor: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          timeoutSeconds: z.number().int().min(1).default(60),
+        })
+        .default({ enabled: true, timeoutSeconds: 60 }),
+    })
+    .default({
+      cloudtrail: { enabled: true, regions: [], depth: 20, maxRequestsPerSecond: 2, endpointUrl: null },
+      accessAdvisor: { enabled: true, timeoutSeconds: 60 },
+    }),
+  slack: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Channel id (C…) for review requests. */
+      channel: z.string().min(1).nullable().default(null),
+      /** One message per item, or one per plan. */
+      batch: z.enum(['item', 'plan']).default('item'),
+      /** Slack user ids (U…) allowed to decide. Anyone else gets an ephemeral refusal. */
+      approvers: z.array(z.string().min(1)).default([]),
+      /** Receive clicks over HTTP (/slack/events) or Socket Mode. */
+      mode: z.enum(['http', 'socket']).default('http'),
+      botToken: secretRef('SLACK_BOT_TOKEN'),
+      signingSecret: secretRef('SLACK_SIGNING_SECRET'),
+      appToken: secretRef('SLACK_APP_TOKEN'),
+      /** DM the owner (from the `owner` tag's email) before access is disabled. */
+      notifyOwners: z.boolean().default(false),
+      ownerTag: z.string().min(1).default('owner'),
+      /** Override for tests and Slack Enterprise Grid proxies. */
+      apiUrl: z.url().nullable().default(null),
+    })
+    .default({
+      enabled: false,
+      channel: null,
+      batch: 'item',
+      approvers: [],
+      mode: 'http',
+      botToken: { env: 'SLACK_BOT_TOKEN', file: null },
+      signingSecret: { env: 'SLACK_SIGNING_SECRET', file: null },
+      appToken: { env: 'SLACK_APP_TOKEN', file: null },
+      notifyOwners: false,
+      ownerTag: 'owner',
+      apiUrl: null,
+    }),
+  jira: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      baseUrl: z.url().nullable().default(null),
+      email: z.string().min(1).nullable().default(null),
+      apiToken: secretRef('JIRA_API_TOKEN'),
+      project: z.string().min(1).nullable().default(null),
+      issueType: z.string().min(1).default('Task'),
+      /** One ticket per plan, or one per item. */
+      ticketPer: z.enum(['plan', 'item']).default('plan'),
+      /** Transition names to move the ticket through; null to leave it. */
+      transitions: z
+        .strictObject({
+          approved: z.string().min(1).nullable().default(null),
+          done: z.string().min(1).nullable().default(null),
+          denied: z.string().min(1).nullable().default(null),
+        })
+        .default({ approved: null, done: null, denied: null }),
+    })
+    .default({
+      enabled: false,
+      baseUrl: null,
+      email: null,
+      apiToken: { env: 'JIRA_API_TOKEN', file: null },
+      project: null,
+      issueType: 'Task',
+      ticketPer: 'plan',
+      transitions: { approved: null, done: null, denied: null },
+    }),
+  serve: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535).default(8080),
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Cron for scan → plan → request review (croner syntax, UTC). */
+      schedule: z.string().min(1).default('0 8 * * 1-5'),
+      /** Cron for applying approved items and deletions that are now due. */
+      applySchedule: z.string().min(1).default('*/15 * * * *'),
+    })
+    .default({ port: 8080, host: '127.0.0.1', schedule: '0 8 * * 1-5', applySchedule: '*/15 * * * *' }),
+});
+
 export const configSchema = z.strictObject({
+  ...workflowSchema.shape,
   /** The inactivity window in days. Default 90. */
   inactiveDays: days.default(90),
   rules: z.strictObject(rulesShape).default({}),
@@ -88,6 +208,7 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+export type WorkflowConfig = z.infer<typeof workflowSchema>;
 
 export const DEFAULT_CONFIG_FILE = 'dormant.yml';
 
@@ -97,6 +218,9 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
     return `${file}: unknown key ${keys.map((k) => `'${k}'`).join(', ')}; remove it or check the spelling (see README "Configuration")`;
+  }
+  if (/\.(botToken|signingSecret|appToken|apiToken)$/.test(`.${path}`) && issue.code === 'invalid_type') {
+    return `${where}: secrets are never read from the config file; name an environment variable ({ env: NAME }) or a file ({ file: PATH })`;
   }
   return `${where}: ${issue.message}`;
 }

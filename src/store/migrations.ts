@@ -152,8 +152,44 @@ const m0001: Migration = {
   },
 };
 
+/** The review workflow: Slack messages, Jira tickets, owner notifications, review requests. */
+const m0002: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('plan_items').addColumn('requested_at', 'text').execute();
+    await db.schema
+      .createTable('review_messages')
+      .addColumn('item_id', 'text', (c) => c.primaryKey())
+      .addColumn('plan_id', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('ts', 'text', (c) => c.notNull())
+      .addColumn('rendered_status', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('tickets')
+      .addColumn('scope', 'text', (c) => c.primaryKey())
+      .addColumn('plan_id', 'text', (c) => c.notNull())
+      .addColumn('item_id', 'text')
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('last_status', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('owner_notifications')
+      .addColumn('item_id', 'text', (c) => c.primaryKey())
+      .addColumn('email', 'text', (c) => c.notNull())
+      .addColumn('slack_user', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_review': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

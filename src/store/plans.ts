@@ -64,6 +64,7 @@ export async function insertPlan(db: Db, plan: Plan): Promise<void> {
         decided_by: item.decidedBy,
         decided_at: item.decidedAt,
         updated_at: plan.createdAt,
+        requested_at: null,
       })
       .execute();
   }

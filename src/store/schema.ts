@@ -66,6 +66,38 @@ export interface PlanItemsTable {
   decided_by: string | null;
   decided_at: string | null;
   updated_at: string;
+  /** When a review was requested (Slack/Jira); unanswered requests expire. */
+  requested_at: string | null;
+}
+
+export interface ReviewMessagesTable {
+  item_id: string;
+  plan_id: string;
+  channel: string;
+  ts: string;
+  /** The item status the message last showed, to update it when a decision is made elsewhere. */
+  rendered_status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TicketsTable {
+  /** `plan:<id>` or `item:<id>`. */
+  scope: string;
+  plan_id: string;
+  item_id: string | null;
+  key: string;
+  url: string;
+  last_status: string | null;
+  created_at: string;
+}
+
+export interface OwnerNotificationsTable {
+  item_id: string;
+  email: string;
+  slack_user: string | null;
+  status: string;
+  at: string;
 }
 
 export interface ApprovalsTable {
@@ -134,4 +166,7 @@ export interface Database {
   backups: BackupsTable;
   audit_events: AuditEventsTable;
   locks: LocksTable;
+  review_messages: ReviewMessagesTable;
+  tickets: TicketsTable;
+  owner_notifications: OwnerNotificationsTable;
 }
