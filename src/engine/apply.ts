@@ -29,6 +29,8 @@ export interface ApplyOptions {
   now?: () => Date;
   /** A line per event, for the CLI. */
   onEvent?: (line: string) => void;
+  /** Stop between items (graceful shutdown): the current item finishes, the rest stay approved. */
+  signal?: AbortSignal;
 }
 
 export interface ApplyReport {
@@ -184,6 +186,10 @@ export async function apply(store: Store, provider: RemediationProvider, options
     await guard(plan, due, provider, options);
 
     for (const planned of due) {
+      if (options.signal?.aborted) {
+        say('stopping: the remaining items stay approved and run next time');
+        break;
+      }
       // Re-read the item: an earlier item of this run may have changed what it waits for.
       const item = (await getItem(store.db, planned.id)) ?? planned;
       const dep = item.dependsOn ? await getItem(store.db, item.dependsOn) : null;

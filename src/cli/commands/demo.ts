@@ -10,14 +10,12 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { apply } from '../../engine/apply.js';
 import { decide } from '../../engine/decide.js';
-import { buildPlan } from '../../engine/plan.js';
+import { storePlan } from '../../engine/storePlan.js';
 import { restore } from '../../engine/restore.js';
 import { scan } from '../../engine/scan.js';
 import { parseCredentialReport } from '../../providers/aws/aws-credential-report.js';
 import { MemoryAccount } from '../../providers/memory/memory-provider.js';
 import { renderTable } from '../../report/table.js';
-import { saveScan } from '../../store/scans.js';
-import { insertPlan, openItems, snoozedUntil } from '../../store/plans.js';
 import { Store } from '../../store/store.js';
 import { buildContext, type GlobalFlags } from '../context.js';
 import { planText } from './remediate.js';
@@ -56,20 +54,7 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
       const store = await Store.open(join(dir, 'state.db'));
       try {
         const live = await scan(account, { config, now });
-        const { plan, notes } = await store.transaction(async (trx) => {
-          const scanId = await saveScan(trx, live);
-          const built = buildPlan({
-            result: live,
-            config,
-            scanId,
-            createdBy: 'demo',
-            now,
-            openItems: await openItems(trx),
-            snoozed: await snoozedUntil(trx, now.toISOString()),
-          });
-          await insertPlan(trx, built.plan);
-          return built;
-        });
+        const { plan, notes } = await storePlan(store, live, config, 'demo', now);
         out(`$ dormant plan`);
         process.stdout.write(planText(plan, notes));
 

@@ -3,15 +3,13 @@ import { Option, type Command } from 'commander';
 import { apply } from '../../engine/apply.js';
 import { decide } from '../../engine/decide.js';
 import { history } from '../../engine/history.js';
-import { buildPlan } from '../../engine/plan.js';
+import { storePlan } from '../../engine/storePlan.js';
 import { restore } from '../../engine/restore.js';
 import { EXIT, UsageError } from '../../errors.js';
 import type { Plan } from '../../model/plan.js';
 import { createAwsClients } from '../../providers/aws/aws-client.js';
 import { AwsRemediation } from '../../providers/aws/aws-remediation.js';
 import type { RemediationProvider } from '../../providers/provider.js';
-import { saveScan } from '../../store/scans.js';
-import { insertPlan, openItems, snoozedUntil } from '../../store/plans.js';
 import { Store } from '../../store/store.js';
 import { type CommandContext, buildContext, parseIntFlag, type GlobalFlags } from '../context.js';
 import { operatorName } from '../operator.js';
@@ -74,30 +72,10 @@ export function planText(plan: Plan, notes: string[]): string {
 }
 
 /** Scan, then store the scan and a plan in one transaction (nothing half-written). */
-export async function createPlan(ctx: CommandContext, store: Store, flags: ScanFlags, by: string, now?: Date) {
+export async function createPlan(ctx: CommandContext, store: Store, flags: ScanFlags, by: string) {
   const result = await runScan(ctx, flags);
   for (const w of result.warnings) ctx.log.warn(w);
-  return store.transaction(async (trx) => {
-    const scanId = await saveScan(trx, result);
-    const at = now ?? new Date(result.generatedAt);
-    const out = buildPlan({
-      result,
-      config: ctx.config,
-      scanId,
-      createdBy: by,
-      now: at,
-      openItems: await openItems(trx),
-      snoozed: await snoozedUntil(trx, at.toISOString()),
-    });
-    await insertPlan(trx, out.plan);
-    await store.audit(trx, {
-      actor: by,
-      kind: 'plan.created',
-      planId: out.plan.id,
-      detail: { items: out.plan.items.length, scanId },
-    });
-    return out;
-  });
+  return storePlan(store, result, ctx.config, by);
 }
 
 export function registerRemediation(program: Command, globals: () => GlobalFlags): void {

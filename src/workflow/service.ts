@@ -1,0 +1,216 @@
+/**
+ * The review loop run by `dormant serve`: scan → plan → evidence → Jira ticket → Slack
+ * review; apply what was approved (and deletions now due); expire requests nobody answered;
+ * reflect every decision in Slack and Jira. Cycles run one at a time, so a shutdown can wait
+ * for the current one to finish its step.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { apply } from '../engine/apply.js';
+import { decide } from '../engine/decide.js';
+import { scan } from '../engine/scan.js';
+import { storePlan } from '../engine/storePlan.js';
+import { DormantError } from '../errors.js';
+import type { Evidence } from '../model/evidence.js';
+import type { PlanItem } from '../model/plan.js';
+import type { Provider, RemediationProvider } from '../providers/provider.js';
+import { getItem } from '../store/plans.js';
+import { type ReviewView, expiredRequests, markRequested, reviewViews, saveEvidence, unrequestedItems } from '../store/review.js';
+import type { Store } from '../store/store.js';
+
+export type Outcome = 'done' | 'skipped' | 'failed' | 'approved' | 'denied';
+
+/** Slack (or any chat) review channel. */
+export interface ReviewNotifier {
+  requestReview(planId: string, views: ReviewView[], ticketUrl: string | null): Promise<unknown>;
+  refreshMessages(): Promise<unknown>;
+  notifyOwners?(views: ReviewView[], disableDate: string): Promise<unknown>;
+}
+
+/** Jira (or any tracker) record of the review. */
+export interface TicketTracker {
+  ensureTicket(planId: string, views: ReviewView[]): Promise<{ key: string; url: string }[]>;
+  recordOutcome(item: PlanItem, outcome: Outcome, detail: string | null): Promise<unknown>;
+}
+
+export type EvidenceSource = (item: PlanItem) => Promise<Evidence>;
+
+export interface ServiceDeps {
+  store: Store;
+  config: Config;
+  scanner: Provider;
+  remediation: RemediationProvider;
+  slack: ReviewNotifier | null;
+  jira: TicketTracker | null;
+  evidence: EvidenceSource | null;
+  log: Logger;
+  now?: () => Date;
+}
+
+export const SERVICE_ACTOR = 'dormant-service';
+
+export class ReviewService {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly abort = new AbortController();
+  private lastCycleError: string | null = null;
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  get health(): { lastCycleError: string | null } {
+    return { lastCycleError: this.lastCycleError };
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Run cycles one at a time; a failing cycle is logged and does not stop the service. */
+  run(name: string, fn: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(async () => {
+      if (this.stopping) return;
+      try {
+        await fn();
+        this.lastCycleError = null;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.lastCycleError = `${name}: ${message}`;
+        this.deps.log.error(`${name} failed: ${message}`);
+      }
+    });
+    this.queue = next;
+    return next;
+  }
+
+  /** Wait for the running cycle to finish (the current apply item completes), then stop. */
+  async shutdown(): Promise<void> {
+    this.abort.abort();
+    await this.queue.catch(() => undefined);
+  }
+
+  reviewTick(): Promise<void> {
+    return this.run('review cycle', async () => {
+      await this.expire();
+      await this.review();
+      await this.sync();
+    });
+  }
+
+  applyTick(): Promise<void> {
+    return this.run('apply cycle', async () => {
+      await this.applyApproved();
+      await this.sync();
+    });
+  }
+
+  /** Scan, plan, collect evidence, then ask for review of every item not yet asked about. */
+  async review(): Promise<void> {
+    const { store, config, log } = this.deps;
+    const now = this.now();
+    const result = await scan(this.deps.scanner, { config, now });
+    for (const w of result.warnings) log.warn(w);
+    const { plan, notes } = await storePlan(store, result, config, SERVICE_ACTOR, now);
+    for (const n of notes) log.info(n);
+    log.info(`plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)`);
+
+    for (const item of plan.items) {
+      if (this.deps.evidence && item.action !== 'notify') await saveEvidence(store.db, item.id, await this.deps.evidence(item));
+    }
+    const auto = plan.items.filter((i) => config.review.autoApprove.includes(i.action));
+    if (auto.length > 0) {
+      await decide(store, {
+        planId: plan.id,
+        items: auto.map((i) => i.id),
+        all: false,
+        decision: 'approve',
+        by: `${SERVICE_ACTOR} (review.autoApprove)`,
+        reason: `auto-approved by config for ${[...new Set(auto.map((i) => i.action))].join(', ')}`,
+        channel: 'config',
+        now,
+      });
+    }
+
+    // Everything pending and never asked about, including items left by a crash or restart.
+    const waiting = await unrequestedItems(store.db);
+    const byPlan = new Map<string, PlanItem[]>();
+    for (const item of waiting) byPlan.set(item.planId, [...(byPlan.get(item.planId) ?? []), item]);
+    for (const [planId, items] of byPlan) {
+      const views = await reviewViews(store.db, items, config.slack.ownerTag);
+      const tickets = this.deps.jira ? await this.deps.jira.ensureTicket(planId, views) : [];
+      if (this.deps.slack) {
+        if (config.jira.ticketPer === 'item' && tickets.length === views.length && config.slack.batch === 'item') {
+          for (let i = 0; i < views.length; i++) await this.deps.slack.requestReview(planId, [views[i]!], tickets[i]!.url);
+        } else {
+          await this.deps.slack.requestReview(planId, views, tickets[0]?.url ?? null);
+        }
+        if (config.slack.notifyOwners && this.deps.slack.notifyOwners) {
+          const date = new Date(now.getTime() + config.review.expireAfterHours * 3_600_000).toISOString().slice(0, 10);
+          await this.deps.slack.notifyOwners(views, date);
+        }
+      }
+      await markRequested(store.db, items.map((i) => i.id), now.toISOString());
+    }
+  }
+
+  /** Requests nobody answered count as denied (no snooze), and are planned and asked again next cycle. */
+  async expire(): Promise<void> {
+    const { store, config } = this.deps;
+    const now = this.now();
+    const hours = config.review.expireAfterHours;
+    const before = new Date(now.getTime() - hours * 3_600_000).toISOString();
+    for (const item of await expiredRequests(store.db, before)) {
+      const reason = `no answer within ${hours} hours; it will be asked again next cycle`;
+      await decide(store, { planId: item.planId, items: [item.id], all: false, decision: 'deny', by: `${SERVICE_ACTOR} (expiry)`, reason, channel: 'expiry', now });
+      await this.deps.jira?.recordOutcome({ ...item, status: 'denied', reason }, 'denied', reason);
+    }
+  }
+
+  /** Apply approved items and deletions now due, plan by plan. */
+  async applyApproved(): Promise<void> {
+    const { store, config, log } = this.deps;
+    const rows = await store.db
+      .selectFrom('plan_items')
+      .select('plan_id')
+      .distinct()
+      .where('status', 'in', ['approved', 'failed'])
+      .execute();
+    for (const { plan_id: planId } of rows) {
+      if (this.stopping) return;
+      try {
+        const report = await apply(store, this.deps.remediation, {
+          planId,
+          config,
+          by: SERVICE_ACTOR,
+          now: () => this.now(),
+          signal: this.abort.signal,
+          onEvent: (line) => log.info(`plan ${planId}: ${line}`),
+        });
+        for (const item of report.done) await this.deps.jira?.recordOutcome(item, 'done', null);
+        for (const s of report.skipped) await this.deps.jira?.recordOutcome(s.item, 'skipped', s.reason);
+        for (const f of report.failed) await this.deps.jira?.recordOutcome(f.item, 'failed', f.reason);
+      } catch (err) {
+        // A guard refusal or a lock held elsewhere stops this plan only; it is logged and audited.
+        if (!(err instanceof DormantError)) throw err;
+        log.error(`plan ${planId}: ${err.message}`);
+        await store.audit(store.db, { actor: SERVICE_ACTOR, kind: 'apply.refused', planId, detail: { reason: err.message } });
+      }
+    }
+  }
+
+  /** Reflect decisions made anywhere (CLI, Jira, Slack) in the Slack messages. */
+  async sync(): Promise<void> {
+    await this.deps.slack?.refreshMessages();
+  }
+
+  /** After a Slack decision: record it in Jira and refresh messages. */
+  async afterDecision(itemId: string, before: PlanItem | null): Promise<void> {
+    const after = await getItem(this.deps.store.db, itemId);
+    if (!after || !before || after.status === before.status) return;
+    if (after.status === 'approved' || after.status === 'denied') {
+      await this.deps.jira?.recordOutcome(after, after.status, after.reason);
+    }
+  }
+}
