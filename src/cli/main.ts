@@ -10,6 +10,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerPermissions } from './commands/permissions.js';
 import { registerRemediation } from './commands/remediate.js';
 import { registerScan } from './commands/scan.js';
+import { registerServe } from './commands/serve.js';
 
 // dormant supports Node >= 20.19 and pins an SDK line that does (README "Design notes");
 // the SDK's advisory about its future releases is noise on every run.
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
   registerScan(program, globals);
   registerRemediation(program, globals);
+  registerServe(program, globals);
   registerDemo(program, globals);
   registerPermissions(program);
   return program;

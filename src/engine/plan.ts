@@ -164,7 +164,8 @@ export function buildPlan(input: PlanInput): PlanOutput {
       } else if (f.ruleId === 'DORMANT-AWS-004') {
         add(f, 'remove-password', null, [f], `Remove the console password of ${name} (unused ${days(f)})`, now, null);
       } else if (f.ruleId === 'DORMANT-AWS-005') {
-        const deactivating = items.some((i) => i.identityId === identityId && i.credentialId === f.credentialId);
+        // A key being deactivated (in this plan or an open one) needs no rotation reminder.
+        const deactivating = open.has(`${identityId}|deactivate-key|${f.credentialId ?? ''}`);
         if (!deactivating) {
           add(
             f,

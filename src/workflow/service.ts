@@ -164,7 +164,7 @@ export class ReviewService {
     for (const item of await expiredRequests(store.db, before)) {
       const reason = `no answer within ${hours} hours; it will be asked again next cycle`;
       await decide(store, { planId: item.planId, items: [item.id], all: false, decision: 'deny', by: `${SERVICE_ACTOR} (expiry)`, reason, channel: 'expiry', now });
-      await this.deps.jira?.recordOutcome({ ...item, status: 'denied', reason }, 'denied', reason);
+      await this.record({ ...item, status: 'denied', reason }, 'denied', reason);
     }
   }
 
@@ -188,15 +188,37 @@ export class ReviewService {
           signal: this.abort.signal,
           onEvent: (line) => log.info(`plan ${planId}: ${line}`),
         });
-        for (const item of report.done) await this.deps.jira?.recordOutcome(item, 'done', null);
-        for (const s of report.skipped) await this.deps.jira?.recordOutcome(s.item, 'skipped', s.reason);
-        for (const f of report.failed) await this.deps.jira?.recordOutcome(f.item, 'failed', f.reason);
+        for (const item of report.done) await this.record(item, 'done', null);
+        for (const s of report.skipped) await this.record(s.item, 'skipped', s.reason);
+        for (const f of report.failed) await this.record(f.item, 'failed', f.reason);
       } catch (err) {
         // A guard refusal or a lock held elsewhere stops this plan only; it is logged and audited.
         if (!(err instanceof DormantError)) throw err;
         log.error(`plan ${planId}: ${err.message}`);
         await store.audit(store.db, { actor: SERVICE_ACTOR, kind: 'apply.refused', planId, detail: { reason: err.message } });
       }
+    }
+  }
+
+  /**
+   * Record an outcome in the tracker. A tracker failure must not undo or hide the change
+   * already made in AWS: it is logged and audited, and the journal stays the source of truth.
+   */
+  private async record(item: PlanItem, outcome: Outcome, detail: string | null): Promise<void> {
+    if (!this.deps.jira) return;
+    try {
+      const result = (await this.deps.jira.recordOutcome(item, outcome, detail)) as { warnings?: string[] } | undefined;
+      for (const w of result?.warnings ?? []) this.deps.log.warn(`jira: ${w}`);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.deps.log.error(`jira: could not record ${outcome} of item ${item.seq} (${item.identityName}): ${reason}`);
+      await this.deps.store.audit(this.deps.store.db, {
+        actor: SERVICE_ACTOR,
+        kind: 'jira.failed',
+        planId: item.planId,
+        itemId: item.id,
+        detail: { outcome, reason },
+      });
     }
   }
 
@@ -210,7 +232,7 @@ export class ReviewService {
     const after = await getItem(this.deps.store.db, itemId);
     if (!after || !before || after.status === before.status) return;
     if (after.status === 'approved' || after.status === 'denied') {
-      await this.deps.jira?.recordOutcome(after, after.status, after.reason);
+      await this.record(after, after.status, after.reason);
     }
   }
 }

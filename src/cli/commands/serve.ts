@@ -1,0 +1,113 @@
+/**
+ * `dormant serve`: one process that scans on a schedule, asks for review in Slack and Jira,
+ * receives Slack clicks, applies what was approved, and shuts down gracefully.
+ */
+import type { Command } from 'commander';
+import { Cron } from 'croner';
+import { serve as serveHttp } from '@hono/node-server';
+import { UsageError } from '../../errors.js';
+import { AwsRemediation } from '../../providers/aws/aws-remediation.js';
+import { createAwsClients } from '../../providers/aws/aws-client.js';
+import { createApp } from '../../server/app.js';
+import { Store } from '../../store/store.js';
+import { CloudTrailEvidence } from '../../workflow/evidence/cloudtrail-evidence.js';
+import { gatherEvidence } from '../../workflow/evidence/gather.js';
+import { JiraTickets } from '../../workflow/jira/jira-tickets.js';
+import { readSecret } from '../../workflow/secrets.js';
+import { ReviewService, type EvidenceSource } from '../../workflow/service.js';
+import { SlackReview } from '../../workflow/slack/slack-review.js';
+import { SlackSocketReceiver } from '../../workflow/slack/slack-socket.js';
+import { buildContext, parseIntFlag, type GlobalFlags } from '../context.js';
+import { providerFromFlags } from '../providerFromFlags.js';
+
+function cron(expr: string, key: string, fn: () => void): Cron {
+  try {
+    return new Cron(expr, { timezone: 'UTC', protect: true }, fn);
+  } catch (err) {
+    throw new UsageError(`${key}: '${expr}' is not a valid cron expression (${(err as Error).message})`);
+  }
+}
+
+export function registerServe(program: Command, globals: () => GlobalFlags): void {
+  program
+    .command('serve')
+    .description('run as a service: scheduled scans, Slack/Jira review, apply what was approved')
+    .option('--port <PORT>', 'HTTP port for Slack interactivity and health checks (default serve.port, 8080)')
+    .action(async (flags: { port?: string }) => {
+      const ctx = buildContext(globals());
+      const { config, log } = ctx;
+      if (flags.port !== undefined) config.serve.port = parseIntFlag('--port', flags.port, 0, 65535);
+      if (config.slack.enabled && (!config.slack.channel || config.slack.approvers.length === 0)) {
+        throw new UsageError('slack.enabled needs slack.channel and at least one slack.approvers entry');
+      }
+      if (config.jira.enabled && (!config.jira.baseUrl || !config.jira.email || !config.jira.project)) {
+        throw new UsageError('jira.enabled needs jira.baseUrl, jira.email and jira.project');
+      }
+      const signingSecret =
+        config.slack.enabled && config.slack.mode === 'http'
+          ? readSecret(config.slack.signingSecret, 'Slack signing secret', 'slack.signingSecret')
+          : null;
+
+      const store = await Store.open(config.store.url);
+      const scanner = providerFromFlags(ctx, {});
+      const aws = createAwsClients({
+        profile: config.aws.profile,
+        region: config.aws.region,
+        endpointUrl: config.aws.endpointUrl,
+        maxAttempts: config.aws.maxAttempts,
+        retryMode: config.aws.retryMode,
+        concurrency: config.aws.concurrency,
+      });
+      const slack = config.slack.enabled ? SlackReview.fromConfig(store, config, { log: (l: string) => log.info(l) }) : null;
+      const jira = config.jira.enabled ? JiraTickets.fromConfig(store, config) : null;
+      const trail = CloudTrailEvidence.fromConfig(config.evidence.cloudtrail, aws.settings);
+      const evidence: EvidenceSource = (item) =>
+        gatherEvidence({ userName: item.identityName, userArn: item.identityId }, { cloudtrail: trail, aws, settings: config.evidence });
+      const service = new ReviewService({
+        store,
+        config,
+        scanner: scanner.provider,
+        remediation: new AwsRemediation(aws),
+        slack,
+        jira,
+        evidence,
+        log,
+      });
+
+      const app = createApp({ store, service, slack, signingSecret, log });
+      const server = serveHttp({ fetch: app.fetch, port: config.serve.port, hostname: config.serve.host }, (info) => {
+        process.stdout.write(`dormant serve: listening on http://${config.serve.host}:${info.port}\n`);
+      });
+      const socket =
+        slack && config.slack.mode === 'socket' ? SlackSocketReceiver.fromConfig(slack, config, (l) => log.info(l)) : null;
+      await socket?.start();
+
+      const jobs = [
+        cron(config.serve.schedule, 'serve.schedule', () => void service.reviewTick()),
+        cron(config.serve.applySchedule, 'serve.applySchedule', () => void service.applyTick()),
+      ];
+      log.info(`review on '${config.serve.schedule}', apply on '${config.serve.applySchedule}' (UTC)`);
+
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          log.info(`${signal}: finishing the current step, then stopping`);
+          for (const job of jobs) job.stop();
+          void (async () => {
+            await service.shutdown();
+            await socket?.stop();
+            await new Promise<void>((r) => server.close(() => r()));
+            await store.close();
+            scanner.close();
+            aws.destroy();
+            log.info('stopped');
+            resolve();
+          })();
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}
