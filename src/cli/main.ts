@@ -30,7 +30,11 @@ export function buildProgram(): Command {
     .option('--db <PATH|URL>', 'state store: a SQLite path or postgres:// URL')
     .option('--quiet', 'only errors on stderr')
     .option('--verbose', 'debug lines and stack traces on stderr')
-    .showHelpAfterError('(run dormant --help for usage)')
+    .configureOutput({
+      // One line, like every other error (README "Exit codes").
+      outputError: (message, write) =>
+        write(`dormant: ${message.replace(/^error: /, '').trim()} (run dormant --help for usage)\n`),
+    })
     .exitOverride();
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
   registerScan(program, globals);

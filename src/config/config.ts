@@ -258,7 +258,8 @@ export function loadConfig(explicitPath?: string): { config: Config; path: strin
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];
     const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
-    throw new UsageError(`${path}: invalid YAML${at}: ${e.message.split('\n')[0]}; fix the syntax and retry`);
+    const what = e.message.split('\n')[0]!.replace(/[:\s]+$/, '');
+    throw new UsageError(`${path}: invalid YAML${at}: ${what}; fix the syntax and retry`);
   }
   const raw: unknown = doc.toJS();
   if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {

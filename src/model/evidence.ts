@@ -3,8 +3,7 @@
  * Access Advisor. A source that cannot be read is "unavailable: reason" — never "no activity".
  */
 export type EvidenceSection<T> =
-  | { status: 'ok'; collectedAt: string; data: T }
-  | { status: 'unavailable'; collectedAt: string; reason: string };
+  { status: 'ok'; collectedAt: string; data: T } | { status: 'unavailable'; collectedAt: string; reason: string };
 
 export interface TrailEvent {
   name: string;

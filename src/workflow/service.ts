@@ -15,7 +15,14 @@ import type { Evidence } from '../model/evidence.js';
 import type { PlanItem } from '../model/plan.js';
 import type { Provider, RemediationProvider } from '../providers/provider.js';
 import { getItem } from '../store/plans.js';
-import { type ReviewView, expiredRequests, markRequested, reviewViews, saveEvidence, unrequestedItems } from '../store/review.js';
+import {
+  type ReviewView,
+  expiredRequests,
+  markRequested,
+  reviewViews,
+  saveEvidence,
+  unrequestedItems,
+} from '../store/review.js';
 import type { Store } from '../store/store.js';
 
 export type Outcome = 'done' | 'skipped' | 'failed' | 'approved' | 'denied';
@@ -117,7 +124,8 @@ export class ReviewService {
     log.info(`plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)`);
 
     for (const item of plan.items) {
-      if (this.deps.evidence && item.action !== 'notify') await saveEvidence(store.db, item.id, await this.deps.evidence(item));
+      if (this.deps.evidence && item.action !== 'notify')
+        await saveEvidence(store.db, item.id, await this.deps.evidence(item));
     }
     const auto = plan.items.filter((i) => config.review.autoApprove.includes(i.action));
     if (auto.length > 0) {
@@ -142,7 +150,8 @@ export class ReviewService {
       const tickets = this.deps.jira ? await this.deps.jira.ensureTicket(planId, views) : [];
       if (this.deps.slack) {
         if (config.jira.ticketPer === 'item' && tickets.length === views.length && config.slack.batch === 'item') {
-          for (let i = 0; i < views.length; i++) await this.deps.slack.requestReview(planId, [views[i]!], tickets[i]!.url);
+          for (let i = 0; i < views.length; i++)
+            await this.deps.slack.requestReview(planId, [views[i]!], tickets[i]!.url);
         } else {
           await this.deps.slack.requestReview(planId, views, tickets[0]?.url ?? null);
         }
@@ -151,7 +160,11 @@ export class ReviewService {
           await this.deps.slack.notifyOwners(views, date);
         }
       }
-      await markRequested(store.db, items.map((i) => i.id), now.toISOString());
+      await markRequested(
+        store.db,
+        items.map((i) => i.id),
+        now.toISOString(),
+      );
     }
   }
 
@@ -163,7 +176,16 @@ export class ReviewService {
     const before = new Date(now.getTime() - hours * 3_600_000).toISOString();
     for (const item of await expiredRequests(store.db, before)) {
       const reason = `no answer within ${hours} hours; it will be asked again next cycle`;
-      await decide(store, { planId: item.planId, items: [item.id], all: false, decision: 'deny', by: `${SERVICE_ACTOR} (expiry)`, reason, channel: 'expiry', now });
+      await decide(store, {
+        planId: item.planId,
+        items: [item.id],
+        all: false,
+        decision: 'deny',
+        by: `${SERVICE_ACTOR} (expiry)`,
+        reason,
+        channel: 'expiry',
+        now,
+      });
       await this.record({ ...item, status: 'denied', reason }, 'denied', reason);
     }
   }
@@ -195,7 +217,12 @@ export class ReviewService {
         // A guard refusal or a lock held elsewhere stops this plan only; it is logged and audited.
         if (!(err instanceof DormantError)) throw err;
         log.error(`plan ${planId}: ${err.message}`);
-        await store.audit(store.db, { actor: SERVICE_ACTOR, kind: 'apply.refused', planId, detail: { reason: err.message } });
+        await store.audit(store.db, {
+          actor: SERVICE_ACTOR,
+          kind: 'apply.refused',
+          planId,
+          detail: { reason: err.message },
+        });
       }
     }
   }

@@ -58,11 +58,16 @@ export function registerServe(program: Command, globals: () => GlobalFlags): voi
         retryMode: config.aws.retryMode,
         concurrency: config.aws.concurrency,
       });
-      const slack = config.slack.enabled ? SlackReview.fromConfig(store, config, { log: (l: string) => log.info(l) }) : null;
+      const slack = config.slack.enabled
+        ? SlackReview.fromConfig(store, config, { log: (l: string) => log.info(l) })
+        : null;
       const jira = config.jira.enabled ? JiraTickets.fromConfig(store, config) : null;
       const trail = CloudTrailEvidence.fromConfig(config.evidence.cloudtrail, aws.settings);
       const evidence: EvidenceSource = (item) =>
-        gatherEvidence({ userName: item.identityName, userArn: item.identityId }, { cloudtrail: trail, aws, settings: config.evidence });
+        gatherEvidence(
+          { userName: item.identityName, userArn: item.identityId },
+          { cloudtrail: trail, aws, settings: config.evidence },
+        );
       const service = new ReviewService({
         store,
         config,
@@ -79,7 +84,9 @@ export function registerServe(program: Command, globals: () => GlobalFlags): voi
         process.stdout.write(`dormant serve: listening on http://${config.serve.host}:${info.port}\n`);
       });
       const socket =
-        slack && config.slack.mode === 'socket' ? SlackSocketReceiver.fromConfig(slack, config, (l) => log.info(l)) : null;
+        slack && config.slack.mode === 'socket'
+          ? SlackSocketReceiver.fromConfig(slack, config, (l) => log.info(l))
+          : null;
       await socket?.start();
 
       const jobs = [

@@ -469,3 +469,25 @@ describe('parseUserArn', () => {
     expect(parseUserArn(arn)).toEqual(expected);
   });
 });
+
+describe('parseCredentialReport with unquoted commas in user names', () => {
+  const header =
+    'user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated';
+  const tail =
+    '2025-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A';
+
+  it('rebuilds the name and ARN when both carry the same unquoted commas', () => {
+    const text = `${header}\nops+ci=bot,x.y@z,w-1,arn:aws:iam::123456789012:user/team/ops+ci=bot,x.y@z,w-1,${tail}\n`;
+    const parsed = parseCredentialReport(text, 'r.csv');
+    expect(parsed.identities.map((i) => [i.name, i.id, i.path])).toEqual([
+      ['ops+ci=bot,x.y@z,w-1', 'arn:aws:iam::123456789012:user/team/ops+ci=bot,x.y@z,w-1', '/team/'],
+    ]);
+  });
+
+  it('still rejects extra fields that do not rebuild into a matching name and ARN', () => {
+    const text = `${header}\nalice,extra,arn:aws:iam::123456789012:user/alice,other,${tail}\n`;
+    expect(() => parseCredentialReport(text, 'r.csv')).toThrow(
+      'r.csv: malformed CSV at line 2 (wrong number of fields: expect 22, got 24); export the report again',
+    );
+  });
+});

@@ -130,6 +130,22 @@ export function parseUserArn(arn: string): { account: string; path: string } | n
   return { account: m[1]!, path: resource.slice(0, lastSlash + 1) };
 }
 
+/**
+ * IAM user names may contain commas, and some writers (moto, hand-made exports) leave them
+ * unquoted. With `user,arn` as the first columns a name with k commas adds k fields to each
+ * of them; rebuild both and accept the row only if the ARN really ends with the name.
+ */
+function repairUnquotedName(header: string[], row: string[]): string[] | null {
+  const extra = row.length - header.length;
+  if (extra <= 0 || extra % 2 !== 0) return null;
+  if (header[0]?.trim().toLowerCase() !== 'user' || header[1]?.trim().toLowerCase() !== 'arn') return null;
+  const k = extra / 2;
+  const user = row.slice(0, k + 1).join(',');
+  const arn = row.slice(k + 1, 2 * k + 2).join(',');
+  if (!arn.endsWith(`/${user}`)) return null;
+  return [user, arn, ...row.slice(2 * k + 2)];
+}
+
 export function parseCredentialReport(text: string, label: string): ParsedReport {
   let rows: string[][];
   let lines: number[];
@@ -137,7 +153,7 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
     const records = parse(text, {
       bom: true,
       skip_empty_lines: true,
-      relax_column_count: false,
+      relax_column_count: true,
       trim: false,
       info: true,
     }) as unknown as { record: string[]; info: { lines: number } }[];
@@ -151,6 +167,17 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
   }
   const header = rows[0];
   if (!header) throw new UsageError(`${label}: the credential report is empty; export it again`);
+  for (let r = 1; r < rows.length; r++) {
+    const row = rows[r]!;
+    if (row.length === header.length) continue;
+    const repaired = repairUnquotedName(header, row);
+    if (!repaired) {
+      throw new UsageError(
+        `${label}: malformed CSV at line ${lines[r] ?? r + 1} (wrong number of fields: expect ${header.length}, got ${row.length}); export the report again`,
+      );
+    }
+    rows[r] = repaired;
+  }
   const index = new Map(header.map((h, i) => [h.trim().toLowerCase(), i]));
   const missing = REQUIRED.filter((c) => !index.has(c));
   if (missing.length > 0) {

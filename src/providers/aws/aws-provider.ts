@@ -52,7 +52,15 @@ export class AwsProvider implements Provider {
           timeoutSeconds: this.options.reportTimeoutSeconds,
           ...(progress ? { progress } : {}),
         });
-        const parsed = parseCredentialReport(report.content, 'credential report from AWS');
+        let parsed;
+        try {
+          parsed = parseCredentialReport(report.content, 'credential report from AWS');
+        } catch (err) {
+          // A report AWS produced but we cannot read is not the user's input error: it is a
+          // report that cannot be had, which auto mode answers with the API source.
+          const detail = (err as Error).message.replace(/; export the report again$/, '');
+          throw new ReportUnavailableError(`${detail}; use --source api`, 'UnreadableReport');
+        }
         const warnings = [...report.warnings, ...parsed.warnings];
         if (parsed.identities.length === 0) warnings.push('the credential report lists no IAM users');
         return {
@@ -139,11 +147,13 @@ export class AwsProvider implements Provider {
    * on the wrong key is the classic bug of this kind of tool.
    */
   private async mapKeySlots(identity: Identity, warnings: string[]): Promise<void> {
-    const live: { id: string; createdAt: number }[] = [];
+    const live: { id: string; createdAt: number; status: string }[] = [];
     try {
       for await (const page of paginateListAccessKeys({ client: this.aws.iam }, { UserName: identity.name })) {
         for (const k of page.AccessKeyMetadata ?? []) {
-          if (k.AccessKeyId && k.CreateDate) live.push({ id: k.AccessKeyId, createdAt: toSecond(k.CreateDate) });
+          if (k.AccessKeyId && k.CreateDate) {
+            live.push({ id: k.AccessKeyId, createdAt: toSecond(k.CreateDate), status: k.Status ?? 'Unknown' });
+          }
         }
       }
     } catch (err) {
@@ -158,6 +168,8 @@ export class AwsProvider implements Provider {
       if (cred.kind !== 'access-key' || cred.id !== null || cred.createdAt === null) continue;
       const created = toSecond(cred.createdAt);
       let matches = live.filter((k) => k.createdAt === created && !taken.has(k.id));
+      // Keys created in the same second: the slot's Active/Inactive status tells them apart first.
+      if (matches.length > 1) matches = matches.filter((k) => k.status === cred.status);
       if (matches.length > 1) matches = await this.disambiguate(cred, matches);
       if (matches.length === 1) {
         cred.id = matches[0]!.id;
@@ -172,10 +184,10 @@ export class AwsProvider implements Provider {
 
   private async disambiguate(
     cred: Credential,
-    matches: { id: string; createdAt: number }[],
-  ): Promise<{ id: string; createdAt: number }[]> {
+    matches: { id: string; createdAt: number; status: string }[],
+  ): Promise<{ id: string; createdAt: number; status: string }[]> {
     const want = cred.lastUse === 'used' && cred.lastUsedAt ? toSecond(cred.lastUsedAt) : null;
-    const out: { id: string; createdAt: number }[] = [];
+    const out: { id: string; createdAt: number; status: string }[] = [];
     for (const m of matches) {
       try {
         const r = await this.aws.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: m.id }));
