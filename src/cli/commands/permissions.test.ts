@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REMEDIATE_READ_ACTIONS, REMEDIATE_WRITE_ACTIONS, SCAN_ACTIONS, policyFor } from './permissions.js';
+import { EVIDENCE_ACTIONS, REMEDIATE_READ_ACTIONS, REMEDIATE_WRITE_ACTIONS, SCAN_ACTIONS, policyFor } from './permissions.js';
 
 const awsDir = fileURLToPath(new URL('../../providers/aws/', import.meta.url));
 
@@ -37,8 +37,25 @@ describe('dormant permissions', () => {
     expect(remediate.Statement.map((s) => s.Sid)).toEqual([
       'DormantScanReadOnly',
       'DormantRemediateRead',
+      'DormantReviewEvidence',
       'DormantRemediateUsers',
     ]);
-    expect(remediate.Statement[2]!.Action).toContain('iam:DeleteUser');
+    expect(remediate.Statement[3]!.Action).toContain('iam:DeleteUser');
+  });
+
+  it('remediate mode allows the evidence calls a review makes', () => {
+    const evidenceDir = fileURLToPath(new URL('../../workflow/evidence/', import.meta.url));
+    const text = ['cloudtrail-evidence.ts', 'access-advisor-evidence.ts']
+      .map((f) => readFileSync(`${evidenceDir}${f}`, 'utf8'))
+      .join('\n');
+    const used = [...text.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!);
+    expect(used).toEqual(
+      expect.arrayContaining(['LookupEvents', 'GenerateServiceLastAccessedDetails', 'GetServiceLastAccessedDetails']),
+    );
+    expect(EVIDENCE_ACTIONS).toEqual([
+      'cloudtrail:LookupEvents',
+      'iam:GenerateServiceLastAccessedDetails',
+      'iam:GetServiceLastAccessedDetails',
+    ]);
   });
 });

@@ -57,6 +57,13 @@ export const REMEDIATE_WRITE_ACTIONS = [
   'iam:PutUserPermissionsBoundary',
 ] as const;
 
+/** Evidence for reviews (`dormant serve`): read-only, and optional (missing → "unavailable"). */
+export const EVIDENCE_ACTIONS = [
+  'cloudtrail:LookupEvents',
+  'iam:GenerateServiceLastAccessedDetails',
+  'iam:GetServiceLastAccessedDetails',
+] as const;
+
 export type PermissionMode = 'scan' | 'remediate';
 
 /** sts:GetCallerIdentity needs no permission; it tells dormant which user it runs as. */
@@ -67,6 +74,7 @@ export function policyFor(mode: PermissionMode): object {
   if (mode === 'remediate') {
     statements.push(
       { Sid: 'DormantRemediateRead', Effect: 'Allow', Action: [...REMEDIATE_READ_ACTIONS], Resource: '*' },
+      { Sid: 'DormantReviewEvidence', Effect: 'Allow', Action: [...EVIDENCE_ACTIONS], Resource: '*' },
       {
         Sid: 'DormantRemediateUsers',
         Effect: 'Allow',

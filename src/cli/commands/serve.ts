@@ -109,6 +109,7 @@ export function registerServe(program: Command, globals: () => GlobalFlags): voi
             await store.close();
             scanner.close();
             aws.destroy();
+            trail?.destroy();
             log.info('stopped');
             resolve();
           })();

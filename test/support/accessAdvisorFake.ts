@@ -1,0 +1,373 @@
+// Test harness: IAM Access Advisor in front of moto, which has neither
+// GenerateServiceLastAccessedDetails nor GetServiceLastAccessedDetails. Answers those two
+// awsQuery actions with AWS's XML (a job that is IN_PROGRESS for a few polls, then
+// COMPLETED with the seeded services, paged with Marker; or FAILED; or AccessDenied) and
+// forwards every other request to moto untouched. Like AWS, every request's SigV4
+// signature is checked first (scope iam/us-east-1), the parameters are validated, and a
+// user ARN must name a user that exists (asked of moto).
+import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifySigV4 } from './cloudtrailFake.js';
+import { errorXml } from './faultProxy.js';
+
+export interface SeedServiceAccess {
+  namespace: string;
+  /** Default: "AWS <namespace>". */
+  name?: string;
+  /** Omitted or null: never reached in the tracking period. */
+  lastAccessedAt?: string | Date | null;
+  region?: string | null;
+}
+
+export type AccessAdvisorAction = 'GenerateServiceLastAccessedDetails' | 'GetServiceLastAccessedDetails';
+
+export interface AccessAdvisorFakeOptions {
+  /** Access key id → secret. Default: { testing: 'testing' }. */
+  credentials?: Record<string, string>;
+  /** Services per user name. A user without an entry has none. */
+  services?: Record<string, SeedServiceAccess[]>;
+  /** GetServiceLastAccessedDetails answers IN_PROGRESS this many times per job. Default 2. Infinity: never ready. */
+  pollsBeforeReady?: number;
+  /** Jobs end FAILED with this error instead of COMPLETED. */
+  failJobs?: { code: string; message: string };
+  /** These actions answer 403 AccessDenied. */
+  deny?: AccessAdvisorAction[];
+  /** Services per page at most (AWS: MaxItems, default 100). */
+  pageSize?: number;
+}
+
+export interface AccessAdvisorRequest {
+  /** performance.now() at arrival. */
+  at: number;
+  action: string;
+  params: URLSearchParams;
+  status: number;
+  /** Error code answered, or null. */
+  error: string | null;
+  /** Forwarded to moto. */
+  forwarded: boolean;
+}
+
+export interface AccessAdvisorFake {
+  url: string;
+  requests: AccessAdvisorRequest[];
+  /** Requests for one of the two Access Advisor actions. */
+  advisorRequests(): AccessAdvisorRequest[];
+  stop(): Promise<void>;
+}
+
+const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const ARN_RE = /^arn:aws[a-z-]*:iam::(\d{12}):(user|role|group|policy)(\/[\x21-\x7e]*)?\/([\w+=,.@-]{1,128})$/;
+
+interface Job {
+  id: string;
+  arn: string;
+  userName: string | null;
+  createdAt: Date;
+  polls: number;
+  completedAt: Date | null;
+}
+
+function xmlEscape(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+interface Upstream {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function upstream(
+  target: URL,
+  method: string,
+  path: string,
+  headers: http.OutgoingHttpHeaders,
+  body: Buffer,
+): Promise<Upstream> {
+  const out: http.OutgoingHttpHeaders = { ...headers, host: target.host, 'content-length': String(body.length) };
+  delete out['transfer-encoding'];
+  return new Promise((resolve, reject) => {
+    const up = http.request(
+      { protocol: target.protocol, hostname: target.hostname, port: target.port, method, path, headers: out },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      },
+    );
+    up.on('error', reject);
+    up.end(body);
+  });
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function serviceXml(s: SeedServiceAccess, arn: string): string {
+  const at = s.lastAccessedAt ? new Date(s.lastAccessedAt) : null;
+  let xml = `<member><ServiceName>${xmlEscape(s.name ?? `AWS ${s.namespace}`)}</ServiceName>`;
+  xml += `<ServiceNamespace>${xmlEscape(s.namespace)}</ServiceNamespace>`;
+  if (at) {
+    xml += `<LastAuthenticated>${at.toISOString()}</LastAuthenticated>`;
+    xml += `<LastAuthenticatedEntity>${xmlEscape(arn)}</LastAuthenticatedEntity>`;
+    if (s.region) xml += `<LastAuthenticatedRegion>${xmlEscape(s.region)}</LastAuthenticatedRegion>`;
+  }
+  xml += `<TotalAuthenticatedEntities>${at ? 1 : 0}</TotalAuthenticatedEntities></member>`;
+  return xml;
+}
+
+/** Starts on 127.0.0.1 (free port) in front of `motoEndpoint`. */
+export async function startAccessAdvisorFake(
+  motoEndpoint: string,
+  options: AccessAdvisorFakeOptions = {},
+): Promise<AccessAdvisorFake> {
+  const target = new URL(motoEndpoint);
+  const credentials = options.credentials ?? { testing: 'testing' };
+  const pollsBeforeReady = options.pollsBeforeReady ?? 2;
+  const pageSize = options.pageSize ?? 100;
+  const deny = new Set(options.deny ?? []);
+  const jobs = new Map<string, Job>();
+  const markers = new Map<string, { jobId: string; offset: number }>();
+  const requests: AccessAdvisorRequest[] = [];
+
+  const sendXml = (res: http.ServerResponse, status: number, xml: string, requestId: string): void => {
+    res.writeHead(status, {
+      'content-type': 'text/xml',
+      'content-length': Buffer.byteLength(xml),
+      'x-amzn-requestid': requestId,
+    });
+    res.end(xml);
+  };
+  const success = (action: string, result: string, requestId: string): string =>
+    `<${action}Response xmlns="${IAM_NS}"><${action}Result>${result}</${action}Result>` +
+    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
+
+  /** Asks moto whether the user exists (moto does not check signatures; its account comes from the key). */
+  const userExists = async (req: http.IncomingMessage, userName: string): Promise<boolean> => {
+    const body = Buffer.from(
+      new URLSearchParams({ Action: 'GetUser', Version: '2010-05-08', UserName: userName }).toString(),
+    );
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+      authorization: req.headers.authorization ?? '',
+      'x-amz-date': req.headers['x-amz-date'] ?? '',
+    };
+    const up = await upstream(target, 'POST', '/', headers, body);
+    if (up.status === 200) return true;
+    if (up.status === 404 || up.body.toString('utf8').includes('NoSuchEntity')) return false;
+    throw new Error(`moto GetUser answered HTTP ${up.status}: ${up.body.toString('utf8').slice(0, 800)}`);
+  };
+
+  const generate = async (req: http.IncomingMessage, params: URLSearchParams, requestId: string): Promise<string> => {
+    const arn = params.get('Arn');
+    if (arn === null) {
+      throw new Refusal(
+        400,
+        'ValidationError',
+        "1 validation error detected: Value null at 'arn' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    const m = ARN_RE.exec(arn);
+    if (arn.length < 20 || arn.length > 2048 || !m) throw new Refusal(400, 'InvalidInput', `ARN ${arn} is not valid.`);
+    const granularity = params.get('Granularity');
+    if (granularity !== null && granularity !== 'SERVICE_LEVEL' && granularity !== 'ACTION_LEVEL') {
+      throw new Refusal(400, 'ValidationError', `Invalid Granularity: ${granularity}`);
+    }
+    let userName: string | null = null;
+    if (m[2] === 'user') {
+      userName = m[4] ?? '';
+      if (!(await userExists(req, userName))) {
+        throw new Refusal(404, 'NoSuchEntity', `The user with name ${userName} cannot be found.`);
+      }
+    }
+    const job: Job = { id: randomUUID(), arn, userName, createdAt: new Date(), polls: 0, completedAt: null };
+    jobs.set(job.id, job);
+    return success('GenerateServiceLastAccessedDetails', `<JobId>${job.id}</JobId>`, requestId);
+  };
+
+  const get = (params: URLSearchParams, requestId: string): string => {
+    const jobId = params.get('JobId');
+    if (jobId === null) {
+      throw new Refusal(
+        400,
+        'ValidationError',
+        "1 validation error detected: Value null at 'jobId' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    if (jobId.length !== 36) throw new Refusal(400, 'InvalidInput', `Invalid JobId: ${jobId}`);
+    const job = jobs.get(jobId);
+    if (!job) throw new Refusal(404, 'NoSuchEntity', `No such job: ${jobId}`);
+    const maxRaw = params.get('MaxItems');
+    const maxItems = maxRaw === null ? 100 : Number(maxRaw);
+    if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) {
+      throw new Refusal(400, 'ValidationError', `Invalid MaxItems: ${maxRaw}`);
+    }
+    const marker = params.get('Marker');
+    let offset = 0;
+    if (marker !== null) {
+      const state = markers.get(marker);
+      if (!state || state.jobId !== jobId) throw new Refusal(400, 'InvalidInput', 'Invalid Marker');
+      offset = state.offset;
+    }
+
+    let result = '<JobType>SERVICE_LEVEL</JobType>';
+    result += `<JobCreationDate>${job.createdAt.toISOString()}</JobCreationDate>`;
+    if (job.completedAt === null) {
+      job.polls++;
+      if (job.polls <= pollsBeforeReady) {
+        result += '<JobStatus>IN_PROGRESS</JobStatus><ServicesLastAccessed/><IsTruncated>false</IsTruncated>';
+        return success('GetServiceLastAccessedDetails', result, requestId);
+      }
+      job.completedAt = new Date();
+    }
+    result += `<JobCompletionDate>${job.completedAt.toISOString()}</JobCompletionDate>`;
+    if (options.failJobs) {
+      result += '<JobStatus>FAILED</JobStatus><ServicesLastAccessed/><IsTruncated>false</IsTruncated>';
+      result += `<Error><Message>${xmlEscape(options.failJobs.message)}</Message><Code>${xmlEscape(options.failJobs.code)}</Code></Error>`;
+      return success('GetServiceLastAccessedDetails', result, requestId);
+    }
+    const services = job.userName === null ? [] : (options.services?.[job.userName] ?? []);
+    const page = services.slice(offset, offset + Math.min(maxItems, pageSize));
+    const next = offset + page.length;
+    result += '<JobStatus>COMPLETED</JobStatus>';
+    result += `<ServicesLastAccessed>${page.map((s) => serviceXml(s, job.arn)).join('')}</ServicesLastAccessed>`;
+    if (next < services.length) {
+      const token = randomBytes(18).toString('base64url');
+      markers.set(token, { jobId, offset: next });
+      result += `<IsTruncated>true</IsTruncated><Marker>${token}</Marker>`;
+    } else {
+      result += '<IsTruncated>false</IsTruncated>';
+    }
+    return success('GetServiceLastAccessedDetails', result, requestId);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, at: number): Promise<void> => {
+    const body = await readBody(req);
+    const url = req.url ?? '/';
+    const params = new URLSearchParams(new URL(url, 'http://fake').search);
+    const type = String(req.headers['content-type'] ?? '');
+    if (body.length > 0 && (type === '' || type.includes('x-www-form-urlencoded'))) {
+      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+    }
+    const action = params.get('Action') ?? '';
+    const record: AccessAdvisorRequest = { at, action, params, status: 200, error: null, forwarded: false };
+    requests.push(record);
+    const requestId = randomUUID();
+    const refuse = (status: number, code: string, message: string): void => {
+      record.status = status;
+      record.error = code;
+      sendXml(res, status, errorXml(code, message, status, requestId), requestId);
+    };
+
+    try {
+      // Authentication first, for every request, like AWS.
+      const sig = verifySigV4(
+        { method: req.method ?? 'GET', url, headers: req.headers, body },
+        (id) => credentials[id],
+        {
+          service: 'iam',
+        },
+      );
+      if (!sig.ok) {
+        if (sig.failure === 'UnknownAccessKey') {
+          throw new Refusal(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+        }
+        if (sig.failure === 'MissingAuthentication') throw new Refusal(403, 'MissingAuthenticationToken', sig.message);
+        if (sig.failure === 'Expired') throw new Refusal(403, 'RequestExpired', sig.message);
+        throw new Refusal(403, 'SignatureDoesNotMatch', sig.message);
+      }
+      if (sig.region !== 'us-east-1') {
+        throw new Refusal(
+          403,
+          'SignatureDoesNotMatch',
+          `Credential should be scoped to a valid region, not '${sig.region}'.`,
+        );
+      }
+      if (action === 'GenerateServiceLastAccessedDetails' || action === 'GetServiceLastAccessedDetails') {
+        if (params.get('Version') !== '2010-05-08') {
+          throw new Refusal(400, 'InvalidParameterValue', `Version must be 2010-05-08, got ${params.get('Version')}`);
+        }
+        if (deny.has(action)) {
+          throw new Refusal(
+            403,
+            'AccessDenied',
+            `User: arn:aws:iam::123456789012:user/dormant is not authorized to perform: iam:${action} on resource: ${params.get('Arn') ?? '*'}`,
+          );
+        }
+        const xml =
+          action === 'GenerateServiceLastAccessedDetails'
+            ? await generate(req, params, requestId)
+            : get(params, requestId);
+        sendXml(res, 200, xml, requestId);
+        return;
+      }
+      record.forwarded = true;
+      const up = await upstream(target, req.method ?? 'POST', url, { ...req.headers }, body);
+      record.status = up.status;
+      const headers = { ...up.headers, 'content-length': String(up.body.length) };
+      delete headers['transfer-encoding'];
+      res.writeHead(up.status, headers);
+      res.end(up.body);
+    } catch (err) {
+      if (err instanceof Refusal) refuse(err.status, err.code, err.message);
+      else
+        refuse(502, 'ProxyUpstreamError', `access advisor fake: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const at = performance.now();
+    handle(req, res, at).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    advisorRequests: () =>
+      requests.filter(
+        (r) => r.action === 'GenerateServiceLastAccessedDetails' || r.action === 'GetServiceLastAccessedDetails',
+      ),
+    stop(): Promise<void> {
+      stopping ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopping;
+    },
+  };
+}
