@@ -6,11 +6,6 @@
 import { Command, CommanderError } from 'commander';
 import { DormantError, EXIT } from '../errors.js';
 import type { GlobalFlags } from './context.js';
-import { registerDemo } from './commands/demo.js';
-import { registerPermissions } from './commands/permissions.js';
-import { registerRemediation } from './commands/remediate.js';
-import { registerScan } from './commands/scan.js';
-import { registerServe } from './commands/serve.js';
 
 // dormant supports Node >= 20.19 and pins an SDK line that does (README "Design notes");
 // the SDK's advisory about its future releases is noise on every run.
@@ -19,7 +14,50 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 /** Unexpected failures (bugs) exit with 70 (EX_SOFTWARE), distinct from every documented code. */
 export const EXIT_INTERNAL = 70;
 
-export function buildProgram(): Command {
+type Registrar = (program: Command, globals: () => GlobalFlags) => void;
+
+/**
+ * Commands are loaded on demand: a scan should not pay for Slack, Jira, PostgreSQL and the
+ * HTTP server in memory and start-up time. Help and unknown commands load them all.
+ */
+const MODULES: Record<string, () => Promise<Registrar>> = {
+  scan: async () => (await import('./commands/scan.js')).registerScan,
+  remediate: async () => (await import('./commands/remediate.js')).registerRemediation,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+  permissions: async () => (await import('./commands/permissions.js')).registerPermissions,
+};
+
+const COMMAND_MODULE: Record<string, string> = {
+  scan: 'scan',
+  plan: 'remediate',
+  approve: 'remediate',
+  deny: 'remediate',
+  apply: 'remediate',
+  restore: 'remediate',
+  history: 'remediate',
+  serve: 'serve',
+  demo: 'demo',
+  permissions: 'permissions',
+};
+
+const GLOBAL_VALUE_FLAGS = new Set(['--config', '--profile', '--region', '--endpoint-url', '--db']);
+
+/** The command word in argv, skipping global flags and their values. */
+export function commandWord(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (GLOBAL_VALUE_FLAGS.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    return arg;
+  }
+  return undefined;
+}
+
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('dormant')
     .description('Find cloud identities nobody uses any more and retire them safely.')
     .version('0.1.0')
@@ -37,16 +75,15 @@ export function buildProgram(): Command {
     })
     .exitOverride();
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  registerScan(program, globals);
-  registerRemediation(program, globals);
-  registerServe(program, globals);
-  registerDemo(program, globals);
-  registerPermissions(program);
+  const word = commandWord(argv);
+  const only = word !== undefined ? COMMAND_MODULE[word] : undefined;
+  const names = only ? [only] : Object.keys(MODULES);
+  for (const name of names) (await MODULES[name]!())(program, globals);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   const verbose = argv.includes('--verbose');
   try {
     await program.parseAsync(argv);

@@ -164,7 +164,7 @@ describe('apply', () => {
   });
 
   it('refuses a run over maxActionsPercent or maxActionsPerRun, changing nothing', async () => {
-    const account = fleet(['a1', 'a2'], 8); // 2 users disabled + deleted = 4 actions over 10 identities
+    const account = fleet(['a1', 'a2'], 8); // 2 users disabled + deleted = 2 identities (4 actions) of 10
     const tight = parseConfig({ remediation: { deleteAfterDays: 0, maxActionsPercent: 10 } });
     const plan = await planFor(account, tight);
     await decide(store, {
@@ -179,7 +179,7 @@ describe('apply', () => {
     });
     await expect(
       apply(store, account, { planId: plan.id, config: tight, by: 'alice', now: () => NOW }),
-    ).rejects.toThrow(/would act on 4 of 10 identities, more than remediation.maxActionsPercent \(10%, 1\)/);
+    ).rejects.toThrow(/would act on 2 of 10 identities, more than remediation.maxActionsPercent \(10%, 1\)/);
     await expect(
       apply(store, account, { planId: plan.id, config: loose, maxActions: 3, by: 'alice', now: () => NOW }),
     ).rejects.toThrow(GuardError);

@@ -269,11 +269,13 @@ async function guard(plan: Plan, due: PlanItem[], provider: RemediationProvider,
       `plan ${plan.id} has ${acting.length} actions due, more than the limit of ${cap} per run; raise --max-actions or remediation.maxActionsPerRun after review`,
     );
   }
+  // The percentage is of identities: disabling and deleting one user touches one identity.
   const pct = options.config.remediation.maxActionsPercent;
   const allowed = Math.floor((plan.inventorySize * pct) / 100);
-  if (acting.length > allowed) {
+  const touched = new Set(acting.map((i) => i.identityId)).size;
+  if (touched > allowed) {
     throw new GuardError(
-      `plan ${plan.id} would act on ${acting.length} of ${plan.inventorySize} identities, more than remediation.maxActionsPercent (${pct}%, ${allowed}); review the plan or raise the limit`,
+      `plan ${plan.id} would act on ${touched} of ${plan.inventorySize} identities, more than remediation.maxActionsPercent (${pct}%, ${allowed}); review the plan or raise the limit`,
     );
   }
   if (acting.length === 0) return;
@@ -395,6 +397,13 @@ async function applyItem(
     const backup = await provider.backup(item.identityName);
     await store.transaction(async (trx) => {
       const id = await saveBackup(trx, { identityId: item.identityId, backup, planId: plan.id, itemId: item.id });
+      await store.audit(trx, {
+        actor: options.by,
+        kind: 'backup.saved',
+        planId: plan.id,
+        itemId: item.id,
+        detail: { backupId: id, user: item.identityName },
+      });
       await writeJournal(trx, {
         planId: plan.id,
         itemId: item.id,

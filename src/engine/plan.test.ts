@@ -63,8 +63,9 @@ function plan(
   config = parseConfig({}),
   openItems: PlanItem[] = [],
   snoozed = new Map<string, string>(),
+  disabled = new Map<string, { itemId: string; doneAt: string }>(),
 ) {
-  return buildPlan({ result: r, config, scanId: 'sc-1', createdBy: 'tester', now: NOW, openItems, snoozed });
+  return buildPlan({ result: r, config, scanId: 'sc-1', createdBy: 'tester', now: NOW, openItems, snoozed, disabled });
 }
 
 describe('buildPlan', () => {
@@ -154,5 +155,29 @@ describe('buildPlan', () => {
 
   it('refuses to plan from an empty inventory', () => {
     expect(() => plan(result([], []))).toThrow(GuardError);
+  });
+
+  it('does not ask again to disable a user dormant already disabled; the delete waits from the disable', () => {
+    const r = result([identity('gina')], [finding('gina', 'DORMANT-AWS-001')]);
+    const arn = 'arn:aws:iam::123456789012:user/gina';
+    const out = plan(
+      r,
+      parseConfig({}),
+      [],
+      new Map(),
+      new Map([[arn, { itemId: 'pl-old-1', doneAt: '2026-11-10T00:00:00.000Z' }]]),
+    );
+    expect(out.plan.items.map((i) => [i.action, i.dependsOn, i.notBefore])).toEqual([
+      ['delete-user', 'pl-old-1', '2026-12-10T00:00:00.000Z'],
+    ]);
+    expect(out.notes).toEqual(['gina: already disabled by dormant (item pl-old-1)']);
+  });
+
+  it('makes a new delete wait for a disable still open in an earlier plan', () => {
+    const r = result([identity('hank')], [finding('hank', 'DORMANT-AWS-001')]);
+    const first = plan(r).plan;
+    const openDisable = first.items.filter((i) => i.action === 'disable-user');
+    const second = plan(r, parseConfig({}), openDisable).plan;
+    expect(second.items.map((i) => [i.action, i.dependsOn])).toEqual([['delete-user', openDisable[0]!.id]]);
   });
 });

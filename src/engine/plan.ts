@@ -20,6 +20,8 @@ export interface PlanInput {
   openItems: PlanItem[];
   /** Identities snoozed by a deny, until when. */
   snoozed: Map<string, string>;
+  /** Identities dormant has disabled (and nobody restored since): the disable item and when it was done. */
+  disabled?: Map<string, { itemId: string; doneAt: string }>;
 }
 
 export interface PlanOutput {
@@ -120,26 +122,38 @@ export function buildPlan(input: PlanInput): PlanOutput {
     if (userLevel) {
       // The user-level action subsumes the credential-level ones of the same user.
       const covered = findings.filter((f) => f.ruleId !== 'DORMANT-AWS-005');
-      const disable = add(
-        userLevel,
-        'disable-user',
-        null,
-        covered,
-        `Disable user ${name}: ${disableWhat(config)} (${userLevel.ruleId === 'DORMANT-AWS-003' ? 'never used' : `inactive ${days(userLevel)}`})`,
-        now,
-        null,
-      );
+      const reason = userLevel.ruleId === 'DORMANT-AWS-003' ? 'never used' : `inactive ${days(userLevel)}`;
       const after = config.remediation.deleteAfterDays;
+      const alreadyDisabled = input.disabled?.get(identityId);
+      let disableId: string | null;
+      let deleteFrom = now;
+      if (alreadyDisabled) {
+        // Disabling is not activity: the user still looks inactive. Don't ask to disable it again.
+        notes.push(`${name}: already disabled by dormant (item ${alreadyDisabled.itemId})`);
+        disableId = alreadyDisabled.itemId;
+        deleteFrom = new Date(alreadyDisabled.doneAt);
+      } else {
+        const disable = add(
+          userLevel,
+          'disable-user',
+          null,
+          covered,
+          `Disable user ${name}: ${disableWhat(config)} (${reason})`,
+          now,
+          null,
+        );
+        // Deduplicated against an open item: the delete must still wait for that one.
+        disableId = disable?.id ?? openWhere.get(`${identityId}|disable-user|`)?.id ?? null;
+      }
       if (after !== null) {
-        const notBefore = new Date(now.getTime() + after * DAY_MS);
         add(
           userLevel,
           'delete-user',
           null,
           covered,
-          `Delete user ${name} completely after a backup${after > 0 ? `, ${after} days after it is disabled` : ''} (${userLevel.ruleId === 'DORMANT-AWS-003' ? 'never used' : `inactive ${days(userLevel)}`})`,
-          notBefore,
-          disable?.id ?? null,
+          `Delete user ${name} completely after a backup${after > 0 ? `, ${after} days after it is disabled` : ''} (${reason})`,
+          new Date(Math.max(now.getTime(), deleteFrom.getTime() + after * DAY_MS)),
+          disableId,
         );
       }
       continue;

@@ -1,7 +1,7 @@
 /** Store a scan and the plan built from it in one transaction (nothing half-written). */
 import type { Config } from '../config/config.js';
 import type { ScanResult } from '../model/finding.js';
-import { insertPlan, openItems, snoozedUntil } from '../store/plans.js';
+import { disabledIdentities, insertPlan, openItems, snoozedUntil } from '../store/plans.js';
 import { saveScan } from '../store/scans.js';
 import type { Store } from '../store/store.js';
 import { type PlanOutput, buildPlan } from './plan.js';
@@ -12,6 +12,7 @@ export async function storePlan(
   config: Config,
   createdBy: string,
   now: Date = new Date(result.generatedAt),
+  options: { keepEmpty?: boolean } = { keepEmpty: true },
 ): Promise<PlanOutput & { scanId: string }> {
   return store.transaction(async (trx) => {
     const scanId = await saveScan(trx, result);
@@ -23,7 +24,10 @@ export async function storePlan(
       now,
       openItems: await openItems(trx),
       snoozed: await snoozedUntil(trx, now.toISOString()),
+      disabled: await disabledIdentities(trx),
     });
+    // The service scans every cycle; a plan with nothing in it is not worth keeping there.
+    if (out.plan.items.length === 0 && !options.keepEmpty) return { ...out, scanId };
     await insertPlan(trx, out.plan);
     await store.audit(trx, {
       actor: createdBy,

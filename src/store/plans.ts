@@ -170,3 +170,34 @@ export async function recordDecision(
 export async function approvalsFor(db: Db, planId: string) {
   return db.selectFrom('approvals').selectAll().where('plan_id', '=', planId).orderBy('id').execute();
 }
+
+/**
+ * Identities dormant disabled (a disable-user item done) and nobody restored since: planning
+ * must not ask to disable them again, only to delete them when due.
+ */
+export async function disabledIdentities(db: Db): Promise<Map<string, { itemId: string; doneAt: string }>> {
+  const done = await db
+    .selectFrom('plan_items')
+    .select(['id', 'identity_id', 'identity_name', 'updated_at'])
+    .where('action', '=', 'disable-user')
+    .where('status', '=', 'done')
+    .orderBy('updated_at')
+    .execute();
+  const restores = await db
+    .selectFrom('audit_events')
+    .select(['at', 'detail'])
+    .where('kind', '=', 'restore.done')
+    .execute();
+  const restoredAt = new Map<string, string>();
+  for (const r of restores) {
+    const user = (JSON.parse(r.detail) as { user?: string }).user;
+    if (user && (!restoredAt.has(user) || r.at > restoredAt.get(user)!)) restoredAt.set(user, r.at);
+  }
+  const out = new Map<string, { itemId: string; doneAt: string }>();
+  for (const row of done) {
+    const restored = restoredAt.get(row.identity_name);
+    if (restored && restored > row.updated_at) continue;
+    out.set(row.identity_id, { itemId: row.id, doneAt: row.updated_at });
+  }
+  return out;
+}

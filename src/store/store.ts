@@ -93,6 +93,12 @@ export class Store {
           mkdirSync(dirname(location.target), { recursive: true });
         }
         const sqlite = new SqliteDatabase(location.target, { fileMustExist: false });
+        // Refuse a damaged file before anything (WAL, migrations) writes to it.
+        const check = sqlite.pragma('quick_check', { simple: true }) as unknown;
+        if (check !== 'ok') {
+          sqlite.close();
+          throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+        }
         // Durability first: a crash mid-apply must never lose a committed journal step.
         sqlite.pragma('busy_timeout = 10000');
         sqlite.pragma('journal_mode = WAL');
@@ -134,10 +140,11 @@ export class Store {
     }
   }
 
-  /** Translate a driver error raised while using the store. */
+  /** Translate a driver error raised while using the store; anything else (a bug) passes through. */
   wrap(err: unknown): unknown {
     if (err instanceof DormantError) return err;
-    return describeOpenError(this.location, err);
+    if (isDriverError(err)) return describeOpenError(this.location, err);
+    return err;
   }
 
   // ---- locks -------------------------------------------------------------------------
@@ -211,6 +218,18 @@ export class Store {
       })
       .execute();
   }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
+
+/** Errors from better-sqlite3, pg or the network, as opposed to bugs in the caller. */
+function isDriverError(err: unknown): boolean {
+  if (err instanceof SqliteDatabase.SqliteError || err instanceof pg.DatabaseError) return true;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('SQLITE_'))) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    (err as Error)?.message ?? '',
+  );
 }
 
 function processAlive(pid: number): boolean {

@@ -119,7 +119,7 @@ export class ReviewService {
     const now = this.now();
     const result = await scan(this.deps.scanner, { config, now });
     for (const w of result.warnings) log.warn(w);
-    const { plan, notes } = await storePlan(store, result, config, SERVICE_ACTOR, now);
+    const { plan, notes } = await storePlan(store, result, config, SERVICE_ACTOR, now, { keepEmpty: false });
     for (const n of notes) log.info(n);
     log.info(`plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)`);
 

@@ -2,7 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { EVIDENCE_ACTIONS, REMEDIATE_READ_ACTIONS, REMEDIATE_WRITE_ACTIONS, SCAN_ACTIONS, policyFor } from './permissions.js';
+import {
+  EVIDENCE_ACTIONS,
+  REMEDIATE_READ_ACTIONS,
+  REMEDIATE_WRITE_ACTIONS,
+  SCAN_ACTIONS,
+  policyFor,
+} from './permissions.js';
 
 const awsDir = fileURLToPath(new URL('../../providers/aws/', import.meta.url));
 

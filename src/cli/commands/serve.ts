@@ -20,7 +20,8 @@ import { SlackSocketReceiver } from '../../workflow/slack/slack-socket.js';
 import { buildContext, parseIntFlag, type GlobalFlags } from '../context.js';
 import { providerFromFlags } from '../providerFromFlags.js';
 
-function cron(expr: string, key: string, fn: () => void): Cron {
+/** `protect` skips a tick while the previous run (the returned promise) is still going. */
+function cron(expr: string, key: string, fn: () => Promise<void>): Cron {
   try {
     return new Cron(expr, { timezone: 'UTC', protect: true }, fn);
   } catch (err) {
@@ -90,8 +91,8 @@ export function registerServe(program: Command, globals: () => GlobalFlags): voi
       await socket?.start();
 
       const jobs = [
-        cron(config.serve.schedule, 'serve.schedule', () => void service.reviewTick()),
-        cron(config.serve.applySchedule, 'serve.applySchedule', () => void service.applyTick()),
+        cron(config.serve.schedule, 'serve.schedule', () => service.reviewTick()),
+        cron(config.serve.applySchedule, 'serve.applySchedule', () => service.applyTick()),
       ];
       log.info(`review on '${config.serve.schedule}', apply on '${config.serve.applySchedule}' (UTC)`);
 

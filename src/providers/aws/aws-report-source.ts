@@ -1,6 +1,6 @@
 /**
- * Fetch the IAM credential report: a few calls for any number of users. Generates it when
- * missing, expired or older than `maxReportAgeHours`, waits while it is being generated
+ * Fetch the IAM credential report: a few calls for any number of users. Asks AWS to generate
+ * it (a no-op while AWS's copy is fresh), waits while it is being generated
  * (backoff with a deadline), and never returns an empty result silently.
  */
 import { GenerateCredentialReportCommand, GetCredentialReportCommand } from '@aws-sdk/client-iam';
@@ -69,6 +69,9 @@ export async function fetchCredentialReport(aws: AwsClients, options: ReportFetc
     }
   };
 
+  // Generate first: AWS answers COMPLETE at once while its report is under 4 hours old and
+  // starts a new one otherwise, so the report (megabytes for big accounts) is downloaded once.
+  await generate();
   for (;;) {
     let out;
     try {
@@ -95,10 +98,6 @@ export async function fetchCredentialReport(aws: AwsClients, options: ReportFetc
     const generatedAt = out.GeneratedTime ? isoSeconds(out.GeneratedTime) : null;
     const ageHours = out.GeneratedTime ? (clock.now() - out.GeneratedTime.getTime()) / 3_600_000 : Infinity;
     if (ageHours > options.maxReportAgeHours) {
-      if (!generated) {
-        await generate();
-        continue;
-      }
       // AWS regenerates at most every 4 hours; say how old the data is rather than loop.
       warnings.push(
         `the credential report was generated at ${generatedAt ?? 'an unknown time'}, older than maxReportAgeHours (${options.maxReportAgeHours}); activity since then is not in it`,
