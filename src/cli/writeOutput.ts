@@ -1,18 +1,25 @@
 /** Write a report to stdout or, atomically, to `--output FILE` (never a half-written file). */
-import { renameSync, writeFileSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { UsageError } from '../errors.js';
 
-export function writeOutput(text: string, file: string | undefined): void {
+export function writeOutput(text: string | Iterable<string>, file: string | undefined): void {
+  const pieces = typeof text === 'string' ? [text] : text;
   if (file === undefined || file === '-') {
-    process.stdout.write(text);
+    for (const piece of pieces) process.stdout.write(piece);
     return;
   }
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  let fd: number | null = null;
   try {
-    writeFileSync(tmp, text, { mode: 0o600 });
+    fd = openSync(tmp, 'w', 0o600);
+    for (const piece of pieces) writeSync(fd, piece);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
     renameSync(tmp, file);
   } catch (err) {
+    if (fd !== null) closeSync(fd);
     try {
       unlinkSync(tmp);
     } catch {

@@ -1,7 +1,7 @@
 /** Picks a renderer by format name. */
 import type { ScanResult } from '../model/finding.js';
 import { renderCsv } from './csv.js';
-import { renderJson } from './json.js';
+import { renderJson, renderJsonChunks } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { renderTable } from './table.js';
 
@@ -19,4 +19,9 @@ export function render(result: ScanResult, format: Format, options: { color: boo
     case 'table':
       return renderTable(result, options);
   }
+}
+
+/** The same output in pieces (JSON is streamed one identity or finding at a time). */
+export function renderChunks(result: ScanResult, format: Format, options: { color: boolean }): Iterable<string> {
+  return format === 'json' ? renderJsonChunks(result) : [render(result, format, options)];
 }

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { UsageError, EXIT } from '../../errors.js';
 import { SEVERITY_ORDER, type ScanResult, type Severity } from '../../model/finding.js';
 import { scan } from '../../engine/scan.js';
-import { FORMATS, type Format, render } from '../../report/render.js';
+import { FORMATS, type Format, renderChunks } from '../../report/render.js';
 import { type CommandContext, buildContext, endProgress, parseIntFlag, type GlobalFlags } from '../context.js';
 import { providerFromFlags } from '../providerFromFlags.js';
 import { writeOutput } from '../writeOutput.js';
@@ -88,7 +88,7 @@ export function registerScan(program: Command, globals: () => GlobalFlags): void
       for (const w of result.warnings) ctx.log.warn(w);
       const format = (flags.format as Format | undefined) ?? defaultFormat(ctx, flags.output);
       const color = format === 'table' && ctx.stdoutIsTTY && !flags.output && !process.env.NO_COLOR;
-      writeOutput(render(result, format, { color }), flags.output);
+      writeOutput(renderChunks(result, format, { color }), flags.output);
       process.exitCode = exitCodeFor(result, flags.failOn);
     });
 }

@@ -5,6 +5,7 @@
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import { Readable } from 'node:stream';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CloudError } from '../../errors.js';
 
@@ -37,6 +38,8 @@ export interface AwsClients {
   iam: IAMClient;
   sts: STSClient;
   calls: CallCounter;
+  /** The last GetCredentialReport content, lifted out of the XML before the SDK parses it. */
+  reportContent: { value: Buffer | null };
   settings: AwsSettings;
   destroy(): void;
 }
@@ -63,17 +66,56 @@ export function createAwsClients(settings: AwsSettings, calls = new CallCounter(
       return next(args);
     }) as unknown as Parameters<typeof iam.middlewareStack.addRelativeTo>[0];
   iam.middlewareStack.add(counter('iam') as never, { step: 'initialize', name: 'dormantCallCounter' });
+  const reportContent: { value: Buffer | null } = { value: null };
+  iam.middlewareStack.add(liftReportContent(reportContent) as never, {
+    step: 'deserialize',
+    priority: 'low',
+    name: 'dormantLiftReportContent',
+  });
   sts.middlewareStack.add(counter('sts') as never, { step: 'initialize', name: 'dormantCallCounter' });
   return {
     iam,
     sts,
     calls,
+    reportContent,
     settings,
     destroy() {
       iam.destroy();
       sts.destroy();
     },
   };
+}
+
+/**
+ * The credential report arrives as megabytes of base64 inside XML; the SDK's XML parser needs
+ * several times that in memory. For a successful GetCredentialReport, take the base64 out of
+ * the raw body ourselves and let the SDK parse the small rest (DESIGN §7: stay under 200 MB).
+ */
+function liftReportContent(holder: { value: Buffer | null }) {
+  return (
+      next: (args: unknown) => Promise<{ response: { statusCode?: number; body?: unknown } }>,
+      context: { commandName?: string },
+    ) =>
+    async (args: unknown) => {
+      const result = await next(args);
+      const response = result.response;
+      if (context.commandName !== 'GetCredentialReportCommand' || response.statusCode !== 200) return result;
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body as AsyncIterable<Buffer | string>) {
+        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      }
+      const xml = Buffer.concat(chunks).toString('utf8');
+      const open = xml.indexOf('<Content>');
+      const close = xml.indexOf('</Content>', open);
+      if (open >= 0 && close > open) {
+        holder.value = Buffer.from(xml.slice(open + '<Content>'.length, close).replace(/\s+/g, ''), 'base64');
+        response.body = Readable.from([Buffer.from(xml.slice(0, open) + xml.slice(close + '</Content>'.length))]);
+      } else {
+        holder.value = null;
+        response.body = Readable.from([Buffer.from(xml)]);
+      }
+      return result;
+    };
 }
 
 interface SdkErrorShape {

@@ -75,6 +75,7 @@ export async function fetchCredentialReport(aws: AwsClients, options: ReportFetc
   for (;;) {
     let out;
     try {
+      aws.reportContent.value = null;
       out = await aws.iam.send(new GetCredentialReportCommand({}));
     } catch (err) {
       const name = errorName(err);
@@ -89,7 +90,9 @@ export async function fetchCredentialReport(aws: AwsClients, options: ReportFetc
       }
       throw toCloudError(err, 'iam:GetCredentialReport', aws.settings);
     }
-    if (!out.Content) {
+    const content = aws.reportContent.value ?? (out.Content ? Buffer.from(out.Content) : null);
+    aws.reportContent.value = null;
+    if (!content || content.length === 0) {
       throw new ReportUnavailableError(
         'AWS returned an empty credential report; retry, or use --source api',
         'EmptyReport',
@@ -103,6 +106,6 @@ export async function fetchCredentialReport(aws: AwsClients, options: ReportFetc
         `the credential report was generated at ${generatedAt ?? 'an unknown time'}, older than maxReportAgeHours (${options.maxReportAgeHours}); activity since then is not in it`,
       );
     }
-    return { content: Buffer.from(out.Content).toString('utf8'), generatedAt, warnings };
+    return { content: content.toString('utf8'), generatedAt, warnings };
   }
 }
