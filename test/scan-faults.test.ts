@@ -245,10 +245,14 @@ describe.concurrent('a credential report that is still being generated', () => {
         expect(r.source).toBe('credential-report');
         expectCorrect(r);
         const reportCalls = proxy.actions.filter((a) => a.includes('CredentialReport'));
+        // Generation is requested first (a no-op while AWS's copy is fresh), polled while
+        // STARTED, and requested again when the report turns out missing; the report itself
+        // is downloaded only once it is there.
         expect(reportCalls).toEqual([
+          'GenerateCredentialReport',
+          'GenerateCredentialReport',
+          'GenerateCredentialReport',
           'GetCredentialReport',
-          'GenerateCredentialReport',
-          'GenerateCredentialReport',
           'GenerateCredentialReport',
           'GetCredentialReport',
           'GetCredentialReport',

@@ -7,7 +7,7 @@ import { GenerateCredentialReportCommand, GetCredentialReportCommand } from '@aw
 import { CloudError } from '../../errors.js';
 import { isoSeconds } from '../../model/time.js';
 import type { ProgressSink } from '../provider.js';
-import { type AwsClients, errorName, sleep, toCloudError } from './aws-client.js';
+import { type AwsClients, errorName, isAccessDenied, sleep, toCloudError } from './aws-client.js';
 
 export interface ReportFetchOptions {
   maxReportAgeHours: number;
@@ -37,6 +37,7 @@ export async function fetchCredentialReport(aws: AwsClients, options: ReportFetc
   const warnings: string[] = [];
   let delay = 250;
   let generated = false;
+  let mayNotGenerate = false;
 
   const wait = async (why: string): Promise<void> => {
     if (clock.now() + delay > deadline) {
@@ -61,6 +62,12 @@ export async function fetchCredentialReport(aws: AwsClients, options: ReportFetc
           await wait('generation rate limit');
           continue;
         }
+        if (isAccessDenied(err) && !mayNotGenerate) {
+          // A reader allowed only iam:GetCredentialReport can still use an existing report.
+          mayNotGenerate = true;
+          warnings.push('AWS denied iam:GenerateCredentialReport; reading the report AWS already has');
+          return;
+        }
         throw toCloudError(err, 'iam:GenerateCredentialReport', aws.settings);
       }
       generated = true;
@@ -80,6 +87,12 @@ export async function fetchCredentialReport(aws: AwsClients, options: ReportFetc
     } catch (err) {
       const name = errorName(err);
       if (NOT_PRESENT.has(name) || EXPIRED.has(name)) {
+        if (mayNotGenerate) {
+          throw new ReportUnavailableError(
+            `there is no current credential report and AWS denied iam:GenerateCredentialReport; grant it ('dormant permissions') or use --source api`,
+            'AccessDenied',
+          );
+        }
         if (generated) await wait(name);
         await generate();
         continue;
