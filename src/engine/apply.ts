@@ -145,9 +145,21 @@ export async function apply(store: Store, provider: RemediationProvider, options
       throw new GuardError(`another apply of plan ${plan.id} is running (${lock.heldBy}); wait for it to finish`);
     }
     lockOwner = lock.owner;
+    // Read the plan again under the lock: another apply may have finished items since we read it.
+    plan = (await getPlan(store.db, plan.id)) ?? plan;
   }
+  let lockLost = false;
   const heartbeat = lockOwner
-    ? setInterval(() => void store.renewLock(lockName, lockOwner!, LOCK_TTL_MS).catch(() => undefined), LOCK_TTL_MS / 4)
+    ? setInterval(
+        () =>
+          void store
+            .renewLock(lockName, lockOwner!, LOCK_TTL_MS)
+            .then((held) => {
+              if (!held) lockLost = true;
+            })
+            .catch(() => undefined),
+        LOCK_TTL_MS / 4,
+      )
     : null;
   try {
     if (options.yes) {
@@ -192,6 +204,9 @@ export async function apply(store: Store, provider: RemediationProvider, options
       }
       // Re-read the item: an earlier item of this run may have changed what it waits for.
       const item = (await getItem(store.db, planned.id)) ?? planned;
+      // Only items still approved (or failed, to retry) run: never redo or overwrite a finished one.
+      if (!dryRun && item.status !== 'approved' && item.status !== 'failed') continue;
+      if (lockLost) throw new GuardError(`lost the lock on plan ${plan.id} to another apply; stopping`);
       const dep = item.dependsOn ? await getItem(store.db, item.dependsOn) : null;
       if (!dryRun && dep && dep.status !== 'done') {
         report.notDue.push({ item, reason: `waits for item ${dep.seq} (${dep.action}), which is ${dep.status}` });
@@ -416,6 +431,7 @@ async function applyItem(
     });
   }
 
+  const pendingWarnings: Promise<void>[] = [];
   const steps: StepRunner = {
     async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
       await writeJournal(store.db, { planId: plan.id, itemId: item.id, runId, step: name, phase: 'intent' });
@@ -446,15 +462,17 @@ async function applyItem(
     },
     warn(message: string) {
       options.onEvent?.(`warning: ${item.identityName}: ${message}`);
-      void writeJournal(store.db, {
-        planId: plan.id,
-        itemId: item.id,
-        runId,
-        step: 'warning',
-        phase: 'outcome',
-        status: 'warning',
-        detail: { message },
-      });
+      pendingWarnings.push(
+        writeJournal(store.db, {
+          planId: plan.id,
+          itemId: item.id,
+          runId,
+          step: 'warning',
+          phase: 'outcome',
+          status: 'warning',
+          detail: { message },
+        }),
+      );
     },
   };
 
@@ -470,6 +488,8 @@ async function applyItem(
     );
   }
 
+  // Warnings are journaled before the item's outcome, so the journal reads in order.
+  await Promise.all(pendingWarnings);
   const doneAt = clock();
   await store.transaction(async (trx) => {
     await writeJournal(trx, {
