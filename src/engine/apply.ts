@@ -5,7 +5,7 @@
  */
 import pLimit from 'p-limit';
 import type { Config } from '../config/config.js';
-import { CloudError, DormantError, GuardError, UsageError } from '../errors.js';
+import { GuardError, UsageError } from '../errors.js';
 import type { Identity } from '../model/identity.js';
 import type { Plan, PlanItem } from '../model/plan.js';
 import { DAY_MS } from '../model/time.js';
@@ -521,8 +521,4 @@ async function applyItem(
     }
   });
   return { status: 'done' };
-}
-
-export function isCloudFailure(err: unknown): boolean {
-  return err instanceof CloudError || !(err instanceof DormantError);
 }

@@ -2,7 +2,7 @@
  * Versioned migrations, run automatically when the store opens. Never edit a shipped
  * migration; add the next one.
  */
-import { type Kysely, type Migration, type MigrationProvider, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, PostgresAdapter } from 'kysely';
 
 type AnyDb = Kysely<unknown>;
 
@@ -148,7 +148,6 @@ const m0001: Migration = {
       .addColumn('acquired_at', 'text', (c) => c.notNull())
       .addColumn('expires_at', 'text', (c) => c.notNull())
       .execute();
-    void sql;
   },
 };
 

@@ -121,7 +121,11 @@ export class ReviewService {
     for (const w of result.warnings) log.warn(w);
     const { plan, notes } = await storePlan(store, result, config, SERVICE_ACTOR, now, { keepEmpty: false });
     for (const n of notes) log.info(n);
-    log.info(`plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)`);
+    log.info(
+      plan.items.length > 0
+        ? `plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)`
+        : `no new items from ${result.summary.findings} finding(s); no plan stored`,
+    );
 
     for (const item of plan.items) {
       if (this.deps.evidence && item.action !== 'notify')

@@ -143,6 +143,7 @@ const THROTTLED = new Set([
 const BAD_CREDENTIALS = new Set([
   'InvalidClientTokenId',
   'SignatureDoesNotMatch',
+  'InvalidSignatureException',
   'UnrecognizedClientException',
   'InvalidAccessKeyId',
   'ExpiredToken',
@@ -161,6 +162,21 @@ const NETWORK_CODES = new Set([
 
 export function isAccessDenied(err: unknown): boolean {
   return ACCESS_DENIED.has(errorName(err));
+}
+
+export function isThrottled(err: unknown): boolean {
+  return THROTTLED.has(errorName(err));
+}
+
+export function isBadCredentials(err: unknown): boolean {
+  return BAD_CREDENTIALS.has(errorName(err));
+}
+
+/** A connection that failed or timed out (not an answer from AWS). */
+export function isNetworkError(err: unknown): boolean {
+  const name = errorName(err);
+  const code = (err as { code?: string })?.code;
+  return (code !== undefined && NETWORK_CODES.has(code)) || NETWORK_CODES.has(name) || name === 'TimeoutError';
 }
 
 export function isNoSuchEntity(err: unknown): boolean {

@@ -3,34 +3,13 @@
  * of an evidence section. Evidence never throws, so every failure ends up here.
  */
 import type { EvidenceSection } from '../../model/evidence.js';
-import { errorName, isAccessDenied } from '../../providers/aws/aws-client.js';
-
-const THROTTLED = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ThrottledException',
-]);
-const BAD_CREDENTIALS = new Set([
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'InvalidSignatureException',
-  'UnrecognizedClientException',
-  'InvalidAccessKeyId',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'RequestExpired',
-]);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EPIPE',
-]);
+import {
+  errorName,
+  isAccessDenied,
+  isBadCredentials,
+  isNetworkError,
+  isThrottled,
+} from '../../providers/aws/aws-client.js';
 
 interface SdkErrorShape {
   code?: string;
@@ -53,14 +32,13 @@ export function unavailableReason(err: unknown, operation: string): string {
   const attempts = e.$metadata?.attempts;
   const afterAttempts = attempts && attempts > 1 ? ` after ${attempts} attempts` : '';
   if (isAccessDenied(err)) return `no permission for ${operation} (${name})`;
-  if (THROTTLED.has(name)) return `${operation} throttled${afterAttempts} (${name})`;
+  if (isThrottled(err)) return `${operation} throttled${afterAttempts} (${name})`;
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return `no AWS credentials for ${operation}`;
   }
-  if (BAD_CREDENTIALS.has(name)) return `credentials rejected on ${operation} (${name}): ${message}`;
-  const code = e.code;
-  if ((code && NETWORK_CODES.has(code)) || NETWORK_CODES.has(name) || name === 'TimeoutError') {
-    return `cannot reach the endpoint for ${operation} (${code ?? name})${afterAttempts}`;
+  if (isBadCredentials(err)) return `credentials rejected on ${operation} (${name}): ${message}`;
+  if (isNetworkError(err)) {
+    return `cannot reach the endpoint for ${operation} (${e.code ?? name})${afterAttempts}`;
   }
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return `${operation} failed with HTTP ${status} (${name})${afterAttempts}`;
