@@ -121,10 +121,8 @@ export class ReviewService {
     for (const w of result.warnings) log.warn(w);
     const { plan, notes } = await storePlan(store, result, config, SERVICE_ACTOR, now, { keepEmpty: false });
     for (const n of notes) log.info(n);
-    log.info(
-      plan.items.length > 0
-        ? `plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)`
-        : `no new items from ${result.summary.findings} finding(s); no plan stored`,
+    const stored = plan.items.length > 0 ? '' : ' (nothing new: no plan stored)';
+    log.info(`plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)${stored}`); no plan stored`,
     );
 
     for (const item of plan.items) {
