@@ -122,8 +122,7 @@ export class ReviewService {
     const { plan, notes } = await storePlan(store, result, config, SERVICE_ACTOR, now, { keepEmpty: false });
     for (const n of notes) log.info(n);
     const stored = plan.items.length > 0 ? '' : ' (nothing new: no plan stored)';
-    log.info(`plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)${stored}`); no plan stored`,
-    );
+    log.info(`plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)${stored}`);
 
     for (const item of plan.items) {
       if (this.deps.evidence && item.action !== 'notify')
