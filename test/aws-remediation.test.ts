@@ -276,7 +276,7 @@ describe('AwsRemediation on moto', () => {
     expect(identity!.path).toBe('/ops/');
     expect(identity!.createdAt).toBe(OLD);
     expect(identity!.tags).toEqual({ owner: 'bob@example.com', 'dormant:exempt': 'false' });
-    expect(identity!.passwordLastUsedAt).toBe('2025-02-03T04:05:06Z');
+    expect(identity!.lastSignInAt).toBe('2025-02-03T04:05:06Z');
     const key = identity!.credentials.find((c) => c.kind === 'access-key');
     expect(key).toMatchObject({ id: seeded.users[0]!.keys[0], status: 'Active', lastUse: 'used' });
     expect(key!.lastUsedAt).toBe('2025-03-01T00:00:00Z');

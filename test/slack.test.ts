@@ -62,7 +62,7 @@ function user(name: string, tags: Record<string, string>, extra: Partial<Identit
       {
         kind: 'access-key',
         id: null,
-        slot: 'access_key_1',
+        handle: 'access_key_1',
         status: 'Active',
         createdAt: ago(400),
         lastUse: 'used',
@@ -88,7 +88,7 @@ function account(extraStale = 0): MemoryAccount {
           {
             kind: 'access-key',
             id: null,
-            slot: 'access_key_1',
+            handle: 'access_key_1',
             status: 'Active',
             createdAt: ago(300),
             lastUse: 'used',

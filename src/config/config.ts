@@ -141,6 +141,54 @@ export const workflowSchema = z.strictObject({
     .default({ port: 8080, host: '127.0.0.1', schedule: '0 8 * * 1-5', applySchedule: '*/15 * * * *' }),
 });
 
+/** A secret for Entra: an environment variable or a file, never the YAML itself. */
+const secretSource = z.union([
+  z.strictObject({ env: z.string().min(1) }),
+  z.strictObject({ file: z.string().min(1) }),
+]);
+
+const ENTRA_DEFAULTS = {
+  enabled: false,
+  tenantId: null,
+  clientId: null,
+  clientSecret: { env: 'AZURE_CLIENT_SECRET' },
+  clientCertificate: null,
+  authorityHost: 'https://login.microsoftonline.com',
+  graphUrl: 'https://graph.microsoft.com',
+  exemptUsers: [],
+  exemptGroups: [],
+  protectedRoles: ['Global Administrator', 'Privileged Role Administrator'],
+  signInEvidenceDepth: 10,
+  maxAttempts: 5,
+};
+
+/** DESIGN §2c: Microsoft Entra ID through Microsoft Graph v1.0. */
+export const entraSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** The directory (tenant) id, a GUID, or a verified domain. */
+    tenantId: z.string().min(1).nullable().default(null),
+    /** The app registration's application (client) id. */
+    clientId: z.string().min(1).nullable().default(null),
+    /** The app's client secret; with clientCertificate set or neither usable, DefaultAzureCredential is used. */
+    clientSecret: secretSource.nullable().default({ env: 'AZURE_CLIENT_SECRET' }),
+    /** A PEM file with the certificate and its private key, instead of a secret. */
+    clientCertificate: z.strictObject({ file: z.string().min(1) }).nullable().default(null),
+    authorityHost: z.url({ protocol: /^https$/ }).default('https://login.microsoftonline.com'),
+    graphUrl: z.url().default('https://graph.microsoft.com'),
+    /** Globs on userPrincipalName, mail or object id. */
+    exemptUsers: z.array(z.string().min(1)).default([]),
+    /** Group object ids whose members (transitively) are exempt: break-glass accounts live there. */
+    exemptGroups: z.array(z.string().min(1)).default([]),
+    /** Holders of these directory roles get findings, never actions. */
+    protectedRoles: z.array(z.string().min(1)).default(['Global Administrator', 'Privileged Role Administrator']),
+    /** Sign-ins kept as evidence per plan item. */
+    signInEvidenceDepth: z.number().int().min(1).max(100).default(10),
+    /** Attempts per Graph call on 429/503 (Retry-After honoured), then the scan fails with exit 3. */
+    maxAttempts: z.number().int().min(1).max(20).default(5),
+  })
+  .default(ENTRA_DEFAULTS);
+
 export const configSchema = z.strictObject({
   ...workflowSchema.shape,
   /** The inactivity window in days. Default 90. */
@@ -177,6 +225,7 @@ export const configSchema = z.strictObject({
       url: z.string().min(1).default('sqlite:.dormant/state.db'),
     })
     .default({ url: 'sqlite:.dormant/state.db' }),
+  entra: entraSchema,
   aws: z
     .strictObject({
       profile: z.string().min(1).nullable().default(null),
@@ -219,7 +268,7 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
     return `${file}: unknown key ${keys.map((k) => `'${k}'`).join(', ')}; remove it or check the spelling (see README "Configuration")`;
   }
-  if (/\.(botToken|signingSecret|appToken|apiToken)$/.test(`.${path}`) && issue.code === 'invalid_type') {
+  if (/\.(botToken|signingSecret|appToken|apiToken|clientSecret)$/.test(`.${path}`) && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
     return `${where}: secrets are never read from the config file; name an environment variable ({ env: NAME }) or a file ({ file: PATH })`;
   }
   return `${where}: ${issue.message}`;

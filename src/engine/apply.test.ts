@@ -42,7 +42,7 @@ function staleUser(name: string): Identity {
       {
         kind: 'access-key',
         id: null,
-        slot: 'access_key_1',
+        handle: 'access_key_1',
         status: 'Active',
         createdAt: '2025-10-01T00:00:00Z',
         lastUse: 'used',

@@ -82,8 +82,8 @@ export function activitySince(identity: Identity, since: string): string | null 
   const t = Date.parse(since);
   if (identity.createdAt && Date.parse(identity.createdAt) > t)
     return `the user was re-created at ${identity.createdAt}`;
-  if (identity.passwordLastUsedAt && Date.parse(identity.passwordLastUsedAt) > t) {
-    return `signed in to the console at ${identity.passwordLastUsedAt}`;
+  if (identity.lastSignInAt && Date.parse(identity.lastSignInAt) > t) {
+    return `signed in to the console at ${identity.lastSignInAt}`;
   }
   for (const c of identity.credentials) {
     const label = c.kind === 'password' ? 'console password' : `access key ${c.id ?? ''}`;

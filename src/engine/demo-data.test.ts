@@ -48,7 +48,7 @@ function verdictOf(name: string): string {
   return hits
     .map(({ rule, hit }) =>
       hit.credential?.kind === 'access-key'
-        ? `${rule.id} (${hit.credential.id ?? hit.credential.slot ?? '?'})`
+        ? `${rule.id} (${hit.credential.id ?? hit.credential.handle ?? '?'})`
         : rule.id,
     )
     .join(', ');

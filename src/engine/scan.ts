@@ -99,7 +99,7 @@ export async function scan(provider: Provider, options: ScanOptions): Promise<Sc
       ...(activity.unknowns.length > 0 ? { notes: activity.unknowns } : {}),
     });
     for (const { rule, hit } of hits) {
-      const credentialId = hit.credential ? (hit.credential.id ?? hit.credential.slot ?? null) : null;
+      const credentialId = hit.credential ? (hit.credential.id ?? hit.credential.handle ?? null) : null;
       findings.push({
         id: findingId(rule.id, e.identity.id, credentialId),
         ruleId: rule.id,

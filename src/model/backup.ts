@@ -1,38 +1,26 @@
 /**
- * A full snapshot of an IAM user taken before the first change (DESIGN §4.3), enough to
- * rebuild it. Secrets are never in it: AWS does not return them, and restore says so.
+ * Backups as versioned envelopes (DESIGN §1): the engine and the store move them around,
+ * and only the provider named in the envelope reads `data`, validating it with its own
+ * schema on the way back in. Secrets are never in a backup.
  */
-export interface UserBackup {
-  version: 1;
+import type { IdentityKind, ProviderName } from './identity.js';
+
+export interface BackupEnvelope<T = unknown> {
+  provider: ProviderName;
+  kind: IdentityKind;
+  /** The version of `data`'s shape, owned by the provider. */
+  version: number;
   takenAt: string;
   account: string;
-  user: {
-    name: string;
-    arn: string;
-    path: string;
-    createdAt: string | null;
-    permissionsBoundary: string | null;
-    tags: { key: string; value: string }[];
-  };
-  groups: string[];
-  attachedPolicies: { arn: string; name: string }[];
-  /** Inline policies with their documents, decoded JSON text. */
-  inlinePolicies: { name: string; document: string }[];
-  loginProfile: { exists: boolean; createdAt: string | null; passwordResetRequired: boolean };
-  accessKeys: { id: string; status: 'Active' | 'Inactive'; createdAt: string | null }[];
-  mfaDevices: { serialNumber: string; enabledAt: string | null; virtual: boolean }[];
-  /** Public keys: their bodies are public and can be uploaded again. */
-  sshPublicKeys: { id: string; status: string; body: string | null }[];
-  signingCertificates: { id: string; status: string; body: string | null }[];
-  serviceSpecificCredentials: { id: string; serviceName: string; status: string }[];
-  /** Lists that could not be read where this ran (e.g. an emulator without the API). */
-  warnings: string[];
+  identityId: string;
+  identityName: string;
+  data: T;
 }
 
 export interface RestoreReport {
   /** What was brought back, as sentences. */
   restored: string[];
-  /** What cannot come back, said plainly (deleted key secrets, MFA seeds, ...). */
+  /** What cannot come back, said plainly (deleted key secrets, MFA seeds, a purged user, ...). */
   cannotRestore: string[];
   warnings: string[];
 }

@@ -1,54 +1,51 @@
 /**
- * Evidence attached to a plan item: what the identity did last, from CloudTrail and IAM
- * Access Advisor. A source that cannot be read is "unavailable: reason" — never "no activity".
+ * Evidence attached to a plan item: what the identity did last, as sections any provider
+ * can fill (AWS: CloudTrail and Access Advisor; Entra: sign-in logs). A source that cannot
+ * be read is "unavailable: reason", never "no activity".
  */
-export type EvidenceSection<T> =
-  { status: 'ok'; collectedAt: string; data: T } | { status: 'unavailable'; collectedAt: string; reason: string };
 
-export interface TrailEvent {
-  name: string;
-  time: string;
-  sourceIp: string | null;
-  region: string;
-  source: string | null;
+export interface EvidenceItem {
+  /** When it happened, if it has a time. */
+  at: string | null;
+  /** One line: "ConsoleLogin from 203.0.113.9 (us-east-1)". */
+  summary: string;
+  /** The facts behind the line, for pages and tickets. */
+  fields?: Record<string, string | null>;
 }
 
-export interface ServiceAccess {
-  namespace: string;
-  name: string;
-  lastAccessedAt: string | null;
-  lastAccessedRegion: string | null;
+export interface EvidenceSection {
+  /** Stable machine name: `cloudtrail`, `access-advisor`, `entra-sign-ins`. */
+  source: string;
+  /** For people: "CloudTrail", "Access Advisor", "Entra sign-in logs". */
+  title: string;
+  status: 'ok' | 'unavailable';
+  collectedAt: string;
+  /** One line for messages, whatever the status. */
+  summary: string;
+  /** With `unavailable`: why. */
+  reason?: string;
+  /** Newest first. */
+  items: EvidenceItem[];
+  /** What the section covered (regions, period), when that matters to a reader. */
+  scope?: string;
 }
 
-export interface Evidence {
-  cloudtrail: EvidenceSection<{ regions: string[]; events: TrailEvent[] }>;
-  accessAdvisor: EvidenceSection<{ services: ServiceAccess[] }>;
+export type Evidence = EvidenceSection[];
+
+export function unavailableSection(source: string, title: string, reason: string, now: Date): EvidenceSection {
+  return {
+    source,
+    title,
+    status: 'unavailable',
+    collectedAt: now.toISOString(),
+    summary: `${title} unavailable: ${reason}`,
+    reason,
+    items: [],
+  };
 }
 
-/** One line for a message: "last CloudTrail event ConsoleLogin at … from 203.0.113.9" or why not. */
+/** One line for a message: every section's summary, or why there is none. */
 export function evidenceSummary(e: Evidence | null): string {
-  if (!e) return 'evidence not collected';
-  const parts: string[] = [];
-  if (e.cloudtrail.status === 'ok') {
-    const last = e.cloudtrail.data.events[0];
-    parts.push(
-      last
-        ? `last CloudTrail event ${last.name} at ${last.time} from ${last.sourceIp ?? 'unknown IP'} (${last.region})`
-        : `no CloudTrail events in ${e.cloudtrail.data.regions.join(', ')} (90-day history)`,
-    );
-  } else {
-    parts.push(`CloudTrail unavailable: ${e.cloudtrail.reason}`);
-  }
-  if (e.accessAdvisor.status === 'ok') {
-    const used = e.accessAdvisor.data.services.filter((s) => s.lastAccessedAt !== null);
-    const latest = used.sort((a, b) => (b.lastAccessedAt ?? '').localeCompare(a.lastAccessedAt ?? ''))[0];
-    parts.push(
-      latest
-        ? `last service ${latest.namespace} at ${latest.lastAccessedAt}`
-        : `no service accessed in the Access Advisor period`,
-    );
-  } else {
-    parts.push(`Access Advisor unavailable: ${e.accessAdvisor.reason}`);
-  }
-  return parts.join('; ');
+  if (!e || e.length === 0) return 'evidence not collected';
+  return e.map((s) => s.summary).join('; ');
 }

@@ -1,5 +1,5 @@
 /** The result of evaluating rules over an inventory. Plain data, no I/O. */
-import type { Identity, IdentityState, SourceName } from './identity.js';
+import type { Identity, IdentityState, ProviderName, SourceName } from './identity.js';
 
 export type Severity = 'low' | 'medium' | 'high';
 export const SEVERITY_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
@@ -9,6 +9,7 @@ export type ActionName = 'disable-user' | 'delete-user' | 'deactivate-key' | 're
 export interface Finding {
   /** Stable hash of rule + identity + credential. */
   id: string;
+  provider: ProviderName;
   ruleId: string;
   rule: string;
   severity: Severity;
@@ -31,10 +32,20 @@ export interface ScannedIdentity extends Identity {
   notes?: string[];
 }
 
+/** One provider's part of a scan. */
+export interface ProviderScan {
+  provider: ProviderName;
+  source: SourceName;
+  accounts: string[];
+  dataAsOf: string | null;
+}
+
 export interface ScanResult {
   schemaVersion: 1;
   generatedAt: string;
-  source: SourceName;
+  /** The source of the only provider scanned, or `mixed` when there were several (see `providers`). */
+  source: SourceName | 'mixed';
+  providers: ProviderScan[];
   dataAsOf: string | null;
   accounts: string[];
   settings: { inactiveDays: number };

@@ -1,5 +1,6 @@
 /** Plans, their items and approvals: what dormant proposes to change and who decided. No I/O. */
 import type { ActionName } from './finding.js';
+import type { ProviderName } from './identity.js';
 
 export type ItemStatus = 'pending' | 'approved' | 'denied' | 'done' | 'skipped' | 'failed';
 
@@ -8,6 +9,7 @@ export interface PlanItem {
   planId: string;
   /** Position in the plan; `approve PLAN 3` means item 3. */
   seq: number;
+  provider: ProviderName;
   identityId: string;
   identityName: string;
   account: string;

@@ -1,20 +1,24 @@
 /**
- * The contract every provider implements (one folder per provider, like Kysely's dialects).
- * A provider talks to one cloud, or one kind of file, and nothing else.
+ * The contracts every provider implements (one folder per provider, like Kysely's dialects).
+ * A provider talks to one cloud, or one kind of file, and nothing else. The engine, the
+ * store and the workflow see only these types; `registry.ts` turns configuration into them.
  */
-import type { RestoreReport, UserBackup } from '../model/backup.js';
+import type { BackupEnvelope, RestoreReport } from '../model/backup.js';
+import type { Evidence } from '../model/evidence.js';
 import type { ActionName } from '../model/finding.js';
-import type { Caller, Identity, Inventory } from '../model/identity.js';
+import type { Config } from '../config/config.js';
+import type { Credential, Identity, IdentityKind, Inventory, ProviderName } from '../model/identity.js';
 
 export interface EnrichRequest {
   /** Identities with findings: fetch their tags (for exemptions and owners). */
   tags: Identity[];
-  /** Identities with access-key findings whose keys are known only by report slot: map slots to key ids. */
-  keySlots: Identity[];
+  /** Identities with credential findings whose credentials are known only by `handle`: resolve their ids. */
+  unresolved: Identity[];
 }
 
-export interface Provider {
-  /** Short name for messages: `aws`, `file`. */
+/** What `scan` needs from a provider. */
+export interface ScanProvider {
+  /** Short name for messages: `aws`, `file`, `entra`. */
   readonly name: string;
   /** Build the whole inventory. Throws rather than return a partial one silently. */
   collect(): Promise<Inventory>;
@@ -24,6 +28,9 @@ export interface Provider {
    */
   enrich(request: EnrichRequest): Promise<string[]>;
 }
+
+/** @deprecated name kept for existing imports: a scan provider. */
+export type Provider = ScanProvider;
 
 /** Progress lines for a human watching; the CLI shows them on stderr only when it is a TTY. */
 export type ProgressSink = (message: string) => void;
@@ -37,34 +44,107 @@ export interface StepRunner {
   warn(message: string): void;
 }
 
+/** Which identity, as the plan recorded it. `id` is the provider's stable id; `name` may have changed since. */
+export interface IdentityRef {
+  provider: ProviderName;
+  account: string;
+  id: string;
+  name: string;
+}
+
 export interface ActionTarget {
-  userName: string;
-  identityId: string;
-  /** The access key for deactivate-key. */
+  identity: IdentityRef;
+  /** The credential for credential-level actions (deactivate-key). */
   credentialId: string | null;
 }
 
-export interface ActionSettings {
-  /** What disable-user does (DESIGN §3 `remediation.disableUser`). */
-  disableUser: ('deactivate-keys' | 'remove-password' | 'quarantine')[];
-  quarantinePolicyArn: string | null;
-}
-
 export interface RestoreOptions {
-  /** Recreate the console password with this temporary value; a reset is required at next sign-in. */
+  /** Recreate a password with this temporary value; a reset is required at next sign-in. */
   temporaryPassword?: string;
 }
 
-/** What a provider must offer for plan/apply/restore (DESIGN §4). */
+/** What a provider must offer for plan/apply/restore and the review's evidence (DESIGN §4). */
 export interface RemediationProvider {
-  /** The principal dormant runs as (never acted on). */
-  caller(): Promise<Caller>;
-  /** Re-read one identity live (not from a report), with its tags; null when it no longer exists. */
-  reread(userName: string): Promise<Identity | null>;
+  readonly provider: ProviderName;
+  /**
+   * Re-read one identity live (not from a report), found by its stable id, with its tags and
+   * with `protectedReason` set when it must never be acted on. Null when it no longer exists.
+   */
+  reread(target: IdentityRef): Promise<Identity | null>;
+  /** True when the live identity is still in the state a disable left it in (for the delete's re-check). */
+  isDisabled(live: Identity): boolean;
   /** A full snapshot of the identity, taken before the first change. */
-  backup(userName: string): Promise<UserBackup>;
-  /** Perform one action as idempotent steps. NoSuchEntity on a delete counts as done. */
-  perform(action: ActionName, target: ActionTarget, settings: ActionSettings, steps: StepRunner): Promise<void>;
-  /** Rebuild an identity from a backup. */
-  restore(backup: UserBackup, options: RestoreOptions, steps: StepRunner): Promise<RestoreReport>;
+  backup(target: IdentityRef): Promise<BackupEnvelope>;
+  /** Validate a stored backup with this provider's schema; throws a one-line error when it does not fit. */
+  readBackup(envelope: BackupEnvelope<unknown>): BackupEnvelope;
+  /** Perform one action as idempotent steps. A delete of something already gone counts as done. */
+  perform(action: ActionName, target: ActionTarget, steps: StepRunner): Promise<void>;
+  /** Rebuild an identity from a backup; say plainly what cannot come back. */
+  restore(backup: BackupEnvelope, options: RestoreOptions, steps: StepRunner): Promise<RestoreReport>;
+  /** What the identity did last, for reviewers. Never throws: a source that fails is `unavailable`. */
+  evidence(target: IdentityRef): Promise<Evidence>;
+}
+
+/** What the planner asks a provider to put in words. */
+export interface DescribeRequest {
+  action: ActionName;
+  identity: { name: string; kind: IdentityKind };
+  /** The credential a credential-level action is about. */
+  credential: Pick<Credential, 'kind' | 'id'> | null;
+  /** Why, already in words: "inactive 143 days", "never used", "unused 143 days". */
+  reason: string;
+  /** For delete: the days it waits in the disabled state (0: same run). */
+  deleteAfterDays: number | null;
+  /** For notify on an identity the provider marked notify-only: why nothing else is done. */
+  notifyOnlyReason?: string | null;
+}
+
+/**
+ * Plan sentences, in each provider's words ("Deactivate access key AKIA… of alice (unused 143 days)").
+ * An action that cannot be undone says so here, so every review shows it.
+ */
+export interface ActionDescriber {
+  describe(request: DescribeRequest): string;
+  /** True when the action's effect cannot be undone by `restore`. */
+  irreversible(action: ActionName, kind: IdentityKind): boolean;
+  /** True when `id` names a real credential that can be acted on (not a report handle such as `access_key_1`). */
+  isCredentialId(id: string): boolean;
+}
+
+/** What a command asks of the registry when it opens a provider. */
+export interface ProviderOpenOptions {
+  config: Config;
+  progress?: ProgressSink;
+  /** Scan flags that choose a provider's source (AWS: --source auto|report|api, --from-report FILE). */
+  source?: string;
+  fromReport?: string;
+}
+
+/** One opened provider: its clients are built once and shared by scan, remediation and evidence. */
+export interface ProviderSession {
+  readonly name: ProviderName;
+  readonly scanner: ScanProvider;
+  readonly remediation: RemediationProvider;
+  /** Cloud calls made so far, for --verbose; null when there is nothing to count. */
+  calls(): string | null;
+  close(): void;
+}
+
+/** The permissions a provider needs, printed by `dormant permissions --provider NAME`. */
+export interface PermissionsDocument {
+  /** Printed as JSON: an IAM policy, a list of Graph application permissions, roles and scopes. */
+  document: unknown;
+}
+
+/**
+ * A provider as the registry lists it. Everything here is cheap: SDKs are loaded only in `open()`.
+ */
+export interface ProviderEntry {
+  readonly name: ProviderName;
+  /** On when the config enables it (AWS is on unless `--provider` says otherwise). */
+  enabled(config: Config): boolean;
+  /** Plan sentences in this provider's words. */
+  describer(config: Config): ActionDescriber;
+  permissions(mode: 'scan' | 'remediate', config: Config): PermissionsDocument;
+  open(options: ProviderOpenOptions): Promise<ProviderSession>;
 }

@@ -20,7 +20,7 @@ function latest(a: string | null, b: string | null): string | null {
 
 export function describeCredential(c: Credential): string {
   if (c.kind === 'password') return 'console password';
-  return `access key ${c.id ?? c.slot ?? '(unknown id)'}`;
+  return `access key ${c.id ?? c.handle ?? '(unknown id)'}`;
 }
 
 /** Latest known event on one credential (creation or use) and what is unknown about it. */
@@ -37,7 +37,7 @@ export function identityActivity(identity: Identity): Activity {
   const unknowns: string[] = [];
   let last: string | null = identity.createdAt;
   if (identity.createdAt === null) unknowns.push('user creation time unknown');
-  last = latest(last, identity.passwordLastUsedAt ?? null);
+  last = latest(last, identity.lastSignInAt ?? null);
   for (const c of identity.credentials) {
     const a = credentialActivity(c);
     last = latest(last, a.lastActivityAt);

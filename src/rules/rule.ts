@@ -1,19 +1,33 @@
 /**
  * The contract every rule implements: metadata beside a pure `evaluate()`.
- * Rules never do I/O; providers collect, rules only read.
+ * Rules never do I/O; providers collect, rules only read. The engine reads the metadata
+ * (provider, kinds, scope, action, supersedes) and never switches on a rule id.
  */
-import type { Credential, Identity } from '../model/identity.js';
+import type { Credential, Identity, IdentityKind, ProviderName } from '../model/identity.js';
 import type { ActionName, Severity } from '../model/finding.js';
 
 export interface RuleMeta {
   /** Stable id, e.g. DORMANT-AWS-002. Never renamed. */
   id: string;
-  /** Short name used in config (`rules.<name>`) and output. */
+  /** Short name used in config (`rules.<name>`) and output; the same name may exist for several providers. */
   name: string;
   title: string;
+  /** The provider whose identities the rule reads. */
+  provider: ProviderName;
+  /** The kinds of identity it applies to. */
+  identityKinds: readonly IdentityKind[];
+  /**
+   * `identity`: a verdict on the whole identity (it becomes `inactive`; the plan disables it,
+   * then deletes it after `deleteAfterDays`). `credential`: a verdict on one credential.
+   */
+  scope: 'identity' | 'credential';
   severity: Severity;
   compliance: readonly string[];
   defaultAction: ActionName;
+  /** How a plan sentence says why: "inactive 143 days", "never used", "unused 143 days". */
+  verdict: 'inactive' | 'never-used' | 'unused' | 'unrotated';
+  /** Rules this one replaces on the same identity when both hit (the more specific verdict wins). */
+  supersedes?: readonly string[];
   rationale: string;
   /** Whether the rule uses the inactivity window (otherwise it has its own `days`). */
   usesWindow: boolean;

@@ -78,7 +78,7 @@ function summary(hit: RuleHit): {
   daysSinceActivity: number | null;
 } {
   return {
-    credential: hit.credential ? (hit.credential.id ?? hit.credential.slot ?? hit.credential.kind) : null,
+    credential: hit.credential ? (hit.credential.id ?? hit.credential.handle ?? hit.credential.kind) : null,
     message: hit.message,
     lastActivityAt: hit.lastActivityAt,
     daysSinceActivity: hit.daysSinceActivity,
@@ -90,7 +90,7 @@ function verdict(identity: Identity, raw: unknown = {}): string[] {
   const [result] = evaluate([identity], parseConfig(raw), NOW);
   if (!result) throw new Error('evaluate returned nothing');
   return result.hits.map(({ rule, hit }) =>
-    hit.credential?.kind === 'access-key' ? `${rule.id}[${hit.credential.id ?? hit.credential.slot ?? '?'}]` : rule.id,
+    hit.credential?.kind === 'access-key' ? `${rule.id}[${hit.credential.id ?? hit.credential.handle ?? '?'}]` : rule.id,
   );
 }
 
@@ -353,7 +353,7 @@ describe('edge cases through evaluate() with the default config', () => {
     },
     {
       name: 'a removed password whose last sign-in is inside the window',
-      identity: user('pat.lee', 200, [], { passwordLastUsedAt: ago(10) }),
+      identity: user('pat.lee', 200, [], { lastSignInAt: ago(10) }),
       expected: [],
     },
     {

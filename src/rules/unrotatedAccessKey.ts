@@ -8,6 +8,10 @@ export const unrotatedAccessKey: Rule = {
   id: 'DORMANT-AWS-005',
   name: 'unrotated-access-key',
   title: 'Active access key not rotated',
+  provider: 'aws',
+  identityKinds: ['user'],
+  scope: 'credential',
+  verdict: 'unrotated',
   severity: 'low',
   compliance: KEY_ROTATION,
   defaultAction: 'notify',
@@ -17,12 +21,12 @@ export const unrotatedAccessKey: Rule = {
   evaluate(identity, ctx) {
     const hits: RuleHit[] = [];
     for (const key of identity.credentials) {
-      if (key.kind !== 'access-key' || key.status !== 'Active' || key.createdAt === null) continue;
+      if (key.kind !== 'access-key' || !key.enabled || key.createdAt === null) continue;
       if (isWithinWindow(key.createdAt, ctx.now, ctx.days)) continue;
       const age = daysSince(key.createdAt, ctx.now) ?? 0;
       hits.push({
         credential: key,
-        message: `Access key ${key.id ?? key.slot ?? ''} of ${identity.name} was created ${plural(age, 'day')} ago and not rotated (rotation period ${ctx.days} days).`,
+        message: `Access key ${key.id ?? key.handle ?? ''} of ${identity.name} was created ${plural(age, 'day')} ago and not rotated (rotation period ${ctx.days} days).`,
         lastActivityAt: key.lastUse === 'used' ? key.lastUsedAt : null,
         daysSinceActivity: key.lastUse === 'used' ? daysSince(key.lastUsedAt, ctx.now) : null,
       });

@@ -7,6 +7,10 @@ export const unusedAccessKey: Rule = {
   id: 'DORMANT-AWS-002',
   name: 'unused-access-key',
   title: 'Active access key unused inside the window',
+  provider: 'aws',
+  identityKinds: ['user'],
+  scope: 'credential',
+  verdict: 'unused',
   severity: 'medium',
   compliance: UNUSED_CREDENTIALS,
   defaultAction: 'deactivate-key',
@@ -15,8 +19,8 @@ export const unusedAccessKey: Rule = {
   evaluate(identity, ctx) {
     const hits: RuleHit[] = [];
     for (const key of identity.credentials) {
-      if (key.kind !== 'access-key' || key.status !== 'Active') continue;
-      const label = `Access key ${key.id ?? key.slot ?? ''} of ${identity.name}`;
+      if (key.kind !== 'access-key' || !key.enabled) continue;
+      const label = `Access key ${key.id ?? key.handle ?? ''} of ${identity.name}`;
       const hit = unusedCredentialHit(key, label, ctx);
       if (hit) hits.push(hit);
     }

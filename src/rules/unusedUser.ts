@@ -9,7 +9,7 @@ import type { Rule, RuleContext } from './rule.js';
 export function isUnusedUser(identity: Identity, ctx: RuleContext): boolean {
   if (identity.createdAt === null || isWithinWindow(identity.createdAt, ctx.now, ctx.days)) return false;
   if (identity.credentials.some((c) => c.kind === 'access-key')) return false;
-  if (identity.passwordLastUsedAt) return false;
+  if (identity.lastSignInAt) return false;
   const password = identity.credentials.find((c) => c.kind === 'password');
   if (password && password.lastUse !== 'never') return false;
   // A password set inside the window is activity (the creation grace).
@@ -22,6 +22,11 @@ export const unusedUser: Rule = {
   id: 'DORMANT-AWS-003',
   name: 'unused-user',
   title: 'User never signed in and has no access keys',
+  provider: 'aws',
+  identityKinds: ['user'],
+  scope: 'identity',
+  verdict: 'never-used',
+  supersedes: ['DORMANT-AWS-001'],
   severity: 'medium',
   compliance: UNUSED_CREDENTIALS,
   defaultAction: 'delete-user',

@@ -54,6 +54,7 @@ export async function readAccessKeys(aws: AwsClients, userName: string): Promise
           kind: 'access-key',
           id: k.AccessKeyId ?? null,
           status: k.Status === 'Active' ? 'Active' : 'Inactive',
+          enabled: k.Status === 'Active',
           createdAt,
           lastUse: 'unknown',
           lastUsedAt: null,
@@ -89,7 +90,7 @@ export async function readPassword(aws: AwsClients, user: User): Promise<Credent
     const lastUse = user.PasswordLastUsed
       ? { lastUse: 'used' as const, lastUsedAt: isoSeconds(user.PasswordLastUsed) }
       : absentLastUse(createdAt, PASSWORD_TRACKING_SINCE);
-    return { kind: 'password', id: null, status: 'enabled', createdAt, ...lastUse };
+    return { kind: 'password', id: null, status: 'enabled', enabled: true, createdAt, ...lastUse };
   } catch (err) {
     if (isNoSuchEntity(err)) return null;
     throw toCloudError(err, `iam:GetLoginProfile for ${user.UserName}`, aws.settings);
@@ -110,7 +111,7 @@ export async function readIdentity(aws: AwsClients, user: User): Promise<Identit
     path: user.Path ?? '/',
     createdAt: user.CreateDate ? isoSeconds(user.CreateDate) : null,
     credentials: password ? [password, ...keys] : keys,
-    ...(user.PasswordLastUsed ? { passwordLastUsedAt: isoSeconds(user.PasswordLastUsed) } : {}),
+    ...(user.PasswordLastUsed ? { lastSignInAt: isoSeconds(user.PasswordLastUsed) } : {}),
   };
 }
 

@@ -207,13 +207,14 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
     const credentials: Credential[] = [];
     const passwordEnabled = reader.bool('password_enabled');
     // A sign-in is activity even if the password was removed since.
-    const passwordLastUsedAt = dateOf(reader.cell('password_last_used'));
+    const lastSignInAt = dateOf(reader.cell('password_last_used'));
     if (passwordEnabled === null) {
       warnings.push(`${name}: password_enabled is not reported; console password activity unknown`);
       credentials.push({
         kind: 'password',
         id: null,
         status: 'enabled',
+        enabled: true,
         createdAt: null,
         lastUsedAt: null,
         lastUse: 'unknown',
@@ -224,6 +225,7 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
         kind: 'password',
         id: null,
         status: 'enabled',
+        enabled: true,
         createdAt: changed,
         ...lastUseOf(reader.cell('password_last_used'), changed, PASSWORD_TRACKING_SINCE),
       });
@@ -240,8 +242,9 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
       credentials.push({
         kind: 'access-key',
         id: null,
-        slot,
+        handle: slot,
         status: active === true ? 'Active' : 'Inactive',
+        enabled: active === true,
         createdAt: rotated,
         ...lastUseOf(reader.cell(`${slot}_last_used_date`), rotated, KEY_TRACKING_SINCE),
         lastUsedService: reader.optionalText(`${slot}_last_used_service`),
@@ -261,7 +264,7 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
       createdAt,
       credentials,
       ...(mfa === null ? {} : { mfaActive: mfa }),
-      ...(passwordLastUsedAt === null ? {} : { passwordLastUsedAt }),
+      ...(lastSignInAt === null ? {} : { lastSignInAt }),
     });
   }
   return { identities, accounts: [...accounts].sort(), warnings };

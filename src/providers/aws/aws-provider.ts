@@ -176,7 +176,7 @@ export class AwsProvider implements Provider {
         taken.add(cred.id);
       } else {
         warnings.push(
-          `${identity.name}: the key in ${cred.slot} (created ${cred.createdAt}) ${matches.length === 0 ? 'no longer exists (rotated since the report?)' : 'cannot be told apart from another key'}; it is named by slot and will not be acted on`,
+          `${identity.name}: the key in ${cred.handle} (created ${cred.createdAt}) ${matches.length === 0 ? 'no longer exists (rotated since the report?)' : 'cannot be told apart from another key'}; it is named by slot and will not be acted on`,
         );
       }
     }

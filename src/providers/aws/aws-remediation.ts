@@ -223,7 +223,7 @@ export class AwsRemediation implements RemediationProvider {
         ),
       ]);
       identity.tags = Object.fromEntries(tags.filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
-      identity.passwordLastUsedAt = iso(user.PasswordLastUsed);
+      identity.lastSignInAt = iso(user.PasswordLastUsed);
       return identity;
     } catch (err) {
       // Deleted between GetUser and the credential reads: it no longer exists.

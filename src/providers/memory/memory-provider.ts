@@ -46,7 +46,7 @@ export class MemoryAccount implements Provider, RemediationProvider {
       for (const c of identity.credentials) {
         if (c.kind === 'access-key' && c.id === null) {
           const digest = createHash('sha256')
-            .update(`${identity.id}/${c.slot ?? ''}`)
+            .update(`${identity.id}/${c.handle ?? ''}`)
             .digest('hex')
             .toUpperCase();
           c.id = `AKIADEMO${digest.replace(/[^A-Z0-9]/g, '').slice(0, 12)}`;
