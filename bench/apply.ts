@@ -76,11 +76,15 @@ export async function runApplyBench(options: ApplyBenchOptions = { users: 1000 }
       });
       const before = aws.calls.total('iam:');
       const t0 = Date.now();
-      const report = await apply(store, new AwsRemediation(aws), {
-        planId: plan.id,
-        config,
-        by: 'bench',
-      });
+      const report = await apply(
+        store,
+        new AwsRemediation(aws, { remediation: config.remediation, evidence: config.evidence }),
+        {
+          planId: plan.id,
+          config,
+          by: 'bench',
+        },
+      );
       const ms = Date.now() - t0;
       const calls = aws.calls.total('iam:') - before;
       const done = report.done.length;

@@ -80,7 +80,7 @@ export class TimedProvider implements Provider {
 
   async enrich(request: EnrichRequest): Promise<string[]> {
     this.flaggedForTags = request.tags.length;
-    this.flaggedForKeySlots = request.keySlots.length;
+    this.flaggedForKeySlots = request.unresolved.length;
     const before = snapshot(this.calls);
     const start = performance.now();
     try {

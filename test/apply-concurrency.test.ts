@@ -9,24 +9,25 @@
 //   not redo (or overwrite) what the first one did.
 // After each, one more apply finishes everything; the journal shows every item done exactly
 // once, and no two runs ever journaled at the same time.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { GetUserCommand, IAMClient } from '@aws-sdk/client-iam';
-import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/config.js';
 import { apply, type ApplyReport } from '../src/engine/apply.js';
 import { createAwsClients } from '../src/providers/aws/aws-client.js';
 import { AwsRemediation } from '../src/providers/aws/aws-remediation.js';
 import { Store } from '../src/store/store.js';
-import { freshPgDatabase } from './support/pg.js';
-import { awsTestEnv, startMoto, type MotoServer, type SeedUser } from './support/moto.js';
+import {
+  type CliExit as Exit,
+  type RunningCli,
+  expectOk,
+  runCli as runDormant,
+  startCli as startDormant,
+} from './support/cli.js';
+import { awsTestEnv, iamUserExists, useMoto, type SeedUser } from './support/moto.js';
+import { ENGINES, type JournalRow, type TestStore, journalOf, openTestStore, runOverlaps } from './support/stores.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const DAY_MS = 86_400_000;
 
 /** Users per round: each round approves 20 users' disable-user and delete-user items (40). */
@@ -42,83 +43,11 @@ function isoAgo(days: number): string {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The parent's environment without anything that could point the CLI elsewhere. */
-function cliEnv(endpoint: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith('AWS_') || k.startsWith('DORMANT_') || k === 'FORCE_COLOR') continue;
-    env[k] = v;
-  }
-  return { ...env, ...awsTestEnv(endpoint), NO_COLOR: '1' };
-}
+const startCli = (args: string[], cwd: string, endpoint: string): RunningCli =>
+  startDormant(args, { cwd, endpoint, timeoutMs: 180_000 });
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Running {
-  exited: Promise<Exit>;
-  /** Resolves at the first line on stdout (apply prints one per item it finishes), or at exit. */
-  firstLine: Promise<void>;
-  exit: Exit | null;
-  kill(): void;
-}
-
-function startCli(args: string[], cwd: string, endpoint: string, timeoutMs = 180_000): Running {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd,
-    env: cliEnv(endpoint),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let sawLine: () => void = () => undefined;
-  const firstLine = new Promise<void>((resolve) => (sawLine = resolve));
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    stdout += c;
-    if (stdout.includes('\n')) sawLine();
-  });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const timer = setTimeout(() => running.kill(), timeoutMs);
-  const running: Running = {
-    firstLine,
-    exit: null,
-    exited: new Promise<Exit>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        sawLine();
-        running.exit = { code, signal, stdout, stderr };
-        resolve(running.exit);
-      });
-    }),
-    kill() {
-      if (running.exit === null && child.pid !== undefined) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-    },
-  };
-  return running;
-}
-
-async function runCli(args: string[], cwd: string, endpoint: string): Promise<Exit> {
-  const exit = await startCli(args, cwd, endpoint).exited;
-  if (exit.signal !== null) throw new Error(`dormant ${args[0]} was killed (${exit.signal}): it did not finish`);
-  return exit;
-}
-
-function expectOk(exit: Exit, what: string): void {
-  if (exit.code !== 0) {
-    throw new Error(`${what} exited ${exit.code} (${exit.signal ?? 'no signal'})\n${exit.stderr}\n${exit.stdout}`);
-  }
-}
+const runCli = (args: string[], cwd: string, endpoint: string): Promise<Exit> =>
+  runDormant(args, { cwd, endpoint, timeoutMs: 180_000 });
 
 /** The one-line refusal of an apply that found the plan's lock held (exit 4). */
 function expectLockRefusal(exit: Exit, planId: string): void {
@@ -129,70 +58,12 @@ function expectLockRefusal(exit: Exit, planId: string): void {
 
 // ------------------------------------------------------------------ stores, read directly
 
-interface JournalRow {
-  id: number;
-  item_id: string;
-  run_id: string;
-  step: string;
-  phase: 'intent' | 'outcome';
-  status: string | null;
-}
-
 interface ItemRow {
   id: string;
   seq: number;
   identity_name: string;
   action: string;
   status: string;
-}
-
-interface TestStore {
-  engine: 'sqlite' | 'postgres';
-  /** What `--db` gets. */
-  db: string;
-  rows<T>(table: string, orderBy: string): Promise<T[]>;
-  drop(): Promise<void>;
-}
-
-function sqliteStore(dir: string): TestStore {
-  const path = join(dir, 'state.db');
-  return {
-    engine: 'sqlite',
-    db: path,
-    async rows<T>(table: string, orderBy: string): Promise<T[]> {
-      const db = new SqliteDatabase(path, { fileMustExist: true });
-      try {
-        db.pragma('busy_timeout = 10000');
-        return db.prepare(`select * from ${table} order by ${orderBy}`).all() as T[];
-      } finally {
-        db.close();
-      }
-    },
-    async drop() {},
-  };
-}
-
-/** A fresh PostgreSQL database (test/support/pg.ts), dropped afterwards. */
-async function postgresStore(): Promise<TestStore> {
-  const fresh = await freshPgDatabase();
-  return {
-    engine: 'postgres',
-    db: fresh.url,
-    async rows<T>(table: string, orderBy: string): Promise<T[]> {
-      const client = new pg.Client({ connectionString: fresh.url });
-      await client.connect();
-      try {
-        return (await client.query(`select * from ${table} order by ${orderBy}`)).rows as T[];
-      } finally {
-        await client.end();
-      }
-    },
-    drop: () => fresh.drop(),
-  };
-}
-
-async function journalOf(store: TestStore): Promise<JournalRow[]> {
-  return (await store.rows<JournalRow>('journal', 'id')).map((r) => ({ ...r, id: Number(r.id) }));
 }
 
 /** Item ids with a number of `item`/`outcome`/`done` journal entries other than one. */
@@ -230,50 +101,22 @@ function journalProblems(journal: JournalRow[], items: Map<string, ItemRow>): st
       problems.push(`${label(row.item_id)}: outcome of ${row.step} (journal ${row.id}) has no earlier intent`);
     }
   }
-  const overlaps = (rows: JournalRow[], what: string) => {
-    const spans = new Map<string, [number, number]>();
-    for (const row of rows) {
-      if (row.step === 'warning') continue;
-      const span = spans.get(row.run_id);
-      spans.set(row.run_id, span ? [span[0], row.id] : [row.id, row.id]);
-    }
-    const sorted = [...spans.entries()].sort((a, b) => a[1][0] - b[1][0]);
-    for (let i = 1; i < sorted.length; i++) {
-      const [prevRun, prev] = sorted[i - 1]!;
-      const [run, span] = sorted[i]!;
-      if (span[0] < prev[1]) {
-        problems.push(`${what}: runs ${prevRun} (${prev.join('–')}) and ${run} (${span.join('–')}) overlap`);
-      }
-    }
-  };
-  overlaps(journal, 'the plan');
+  problems.push(...runOverlaps(journal, 'the plan'));
   const byItem = new Map<string, JournalRow[]>();
   for (const row of journal) byItem.set(row.item_id, [...(byItem.get(row.item_id) ?? []), row]);
-  for (const [id, rows] of byItem) overlaps(rows, label(id));
+  for (const [id, rows] of byItem) problems.push(...runOverlaps(rows, label(id)));
   return problems;
 }
 
 // ------------------------------------------------------------------ moto
 
-let moto: MotoServer;
-let iam: IAMClient;
+const { moto, iam } = useMoto();
 
-beforeAll(async () => {
-  moto = await startMoto();
+beforeAll(() => {
   const env = awsTestEnv(moto.endpoint);
   // For the in-process apply (the SDK's default credential chain).
   process.env.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID;
   process.env.AWS_SECRET_ACCESS_KEY = env.AWS_SECRET_ACCESS_KEY;
-  iam = new IAMClient({
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-  });
-});
-
-afterAll(async () => {
-  iam?.destroy();
-  await moto?.stop();
 });
 
 function staleUser(name: string, i: number): SeedUser {
@@ -282,22 +125,12 @@ function staleUser(name: string, i: number): SeedUser {
   return { name, createDate: isoAgo(500), password: true, passwordLastUsed: isoAgo(180), keys };
 }
 
-async function userExists(name: string): Promise<boolean> {
-  try {
-    await iam.send(new GetUserCommand({ UserName: name }));
-    return true;
-  } catch (err) {
-    if (/^NoSuchEntity/.test((err as { name?: string }).name ?? '')) return false;
-    throw err;
-  }
-}
+const userExists = (name: string): Promise<boolean> => iamUserExists(iam, name);
 
 interface PlanJson {
   id: string;
   items: { id: string; seq: number; identityName: string; action: string }[];
 }
-
-const ENGINES = ['sqlite', 'postgres'] as const;
 
 describe.each(ENGINES)('two applies of one plan (%s)', (engine) => {
   let dir: string;
@@ -340,7 +173,7 @@ describe.each(ENGINES)('two applies of one plan (%s)', (engine) => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `dormant-concurrency-${engine}-`));
-    store = engine === 'sqlite' ? sqliteStore(dir) : await postgresStore();
+    store = await openTestStore(engine, dir);
     await moto.reset();
     const stale = ROUNDS.flatMap((r) => users.get(r)!);
     await moto.seed({
@@ -395,7 +228,7 @@ describe.each(ENGINES)('two applies of one plan (%s)', (engine) => {
   it('an apply started while another is in the middle of its items exits 4', async () => {
     const ids = await approveRound('midrun');
     const a = startApply();
-    await a.firstLine;
+    await a.lines(1);
     expect(a.exit, 'the first apply was still running').toBeNull();
     const b = await startApply().exited;
     expect(a.exit, 'the first apply was still running when the second gave up').toBeNull();
@@ -408,7 +241,7 @@ describe.each(ENGINES)('two applies of one plan (%s)', (engine) => {
   it('after kill -9, two applies restarted together race for the dead lock: exactly one takes it over', async () => {
     const ids = await approveRound('takeover');
     const a = startApply();
-    await a.firstLine;
+    await a.lines(1);
     await sleep(300);
     a.kill();
     const killed = await a.exited;

@@ -7,31 +7,25 @@
 //
 // The kill delays come from a seeded PRNG; the seed is printed. Rerun a failure with
 // DORMANT_CRASH_SEED=<seed>.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AddUserToGroupCommand,
   CreateGroupCommand,
   GetLoginProfileCommand,
-  GetUserCommand,
   GetUserPolicyCommand,
-  IAMClient,
   ListAccessKeysCommand,
   ListGroupsForUserCommand,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
-import SqliteDatabase from 'better-sqlite3';
 import pLimit from 'p-limit';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPgDatabase } from './support/pg.js';
-import { awsTestEnv, startMoto, type MotoServer, type SeedUser } from './support/moto.js';
+import { type CliExit as Exit, expectOk, runCli as runDormant, startCli as startDormant } from './support/cli.js';
+import { iamUserExists, useMoto, type SeedUser } from './support/moto.js';
+import { ENGINES, type JournalRow, type TestStore, journalOf, openTestStore, runOverlaps } from './support/stores.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const DAY_MS = 86_400_000;
 
 const APPROVED_USERS = 60;
@@ -69,115 +63,12 @@ function isoAgo(days: number): string {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The parent's environment without anything that could point the CLI elsewhere. */
-function cliEnv(endpoint: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith('AWS_') || k.startsWith('DORMANT_') || k === 'FORCE_COLOR') continue;
-    env[k] = v;
-  }
-  return { ...env, ...awsTestEnv(endpoint), NO_COLOR: '1' };
-}
+const startCli = (args: string[], cwd: string, endpoint: string) => startDormant(args, { cwd, endpoint });
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Running {
-  pid: number;
-  exited: Promise<Exit>;
-  /** Resolves once `n` lines are on stdout (apply prints one per item it finishes), or at exit. */
-  lines(n: number): Promise<void>;
-  /** Set once the process has exited. */
-  exit: Exit | null;
-  kill(): void;
-}
-
-function startCli(args: string[], cwd: string, endpoint: string): Running {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd,
-    env: cliEnv(endpoint),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let waiting: { n: number; resolve: () => void }[] = [];
-  let closed = false;
-  const check = () => {
-    const count = stdout.split('\n').length - 1;
-    waiting = waiting.filter((w) => {
-      if (closed || count >= w.n) w.resolve();
-      return !(closed || count >= w.n);
-    });
-  };
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    stdout += c;
-    check();
-  });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  child.once('close', () => {
-    closed = true;
-    check();
-  });
-  const running: Running = {
-    pid: child.pid ?? -1,
-    lines(n: number) {
-      return new Promise<void>((resolve) => {
-        waiting.push({ n, resolve });
-        check();
-      });
-    },
-    exit: null,
-    exited: new Promise<Exit>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => {
-        running.exit = { code, signal, stdout, stderr };
-        resolve(running.exit);
-      });
-    }),
-    kill() {
-      if (running.exit === null && child.pid !== undefined) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-    },
-  };
-  return running;
-}
-
-async function runCli(args: string[], cwd: string, endpoint: string, timeoutMs = 120_000): Promise<Exit> {
-  const running = startCli(args, cwd, endpoint);
-  const timer = setTimeout(() => running.kill(), timeoutMs);
-  const exit = await running.exited;
-  clearTimeout(timer);
-  if (exit.signal === 'SIGKILL') throw new Error(`dormant ${args[0]} did not finish in ${timeoutMs} ms`);
-  return exit;
-}
-
-function expectOk(exit: Exit, what: string): void {
-  if (exit.code !== 0) {
-    throw new Error(`${what} exited ${exit.code} (${exit.signal ?? 'no signal'})\n${exit.stderr}\n${exit.stdout}`);
-  }
-}
+const runCli = (args: string[], cwd: string, endpoint: string, timeoutMs = 120_000): Promise<Exit> =>
+  runDormant(args, { cwd, endpoint, timeoutMs });
 
 // ------------------------------------------------------------------ stores, read directly
-
-interface JournalRow {
-  id: number;
-  plan_id: string;
-  item_id: string;
-  run_id: string;
-  step: string;
-  phase: 'intent' | 'outcome';
-  status: string | null;
-  detail: string | null;
-}
 
 interface ItemRow {
   id: string;
@@ -197,71 +88,9 @@ interface BackupRow {
   data: string;
 }
 
-interface TestStore {
-  engine: 'sqlite' | 'postgres';
-  /** What `--db` gets. */
-  db: string;
-  /** `select * from <table>` (ordered by `orderBy`), read straight from the database. */
-  rows<T>(table: string, orderBy: string): Promise<T[]>;
-  drop(): Promise<void>;
-}
-
-function sqliteStore(dir: string): TestStore {
-  const path = join(dir, 'state.db');
-  return {
-    engine: 'sqlite',
-    db: path,
-    async rows<T>(table: string, orderBy: string): Promise<T[]> {
-      const db = new SqliteDatabase(path, { fileMustExist: true });
-      try {
-        db.pragma('busy_timeout = 10000');
-        return db.prepare(`select * from ${table} order by ${orderBy}`).all() as T[];
-      } finally {
-        db.close();
-      }
-    },
-    async drop() {},
-  };
-}
-
-/** A fresh PostgreSQL database (test/support/pg.ts), dropped afterwards. */
-async function postgresStore(): Promise<TestStore> {
-  const fresh = await freshPgDatabase();
-  return {
-    engine: 'postgres',
-    db: fresh.url,
-    async rows<T>(table: string, orderBy: string): Promise<T[]> {
-      const client = new pg.Client({ connectionString: fresh.url });
-      await client.connect();
-      try {
-        return (await client.query(`select * from ${table} order by ${orderBy}`)).rows as T[];
-      } finally {
-        await client.end();
-      }
-    },
-    drop: () => fresh.drop(),
-  };
-}
-
 // ------------------------------------------------------------------ moto
 
-let moto: MotoServer;
-let iam: IAMClient;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  const env = awsTestEnv(moto.endpoint);
-  iam = new IAMClient({
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-  });
-});
-
-afterAll(async () => {
-  iam?.destroy();
-  await moto?.stop();
-});
+const { moto, iam } = useMoto();
 
 function staleUser(name: string, i: number): SeedUser {
   const keys = [{ createDate: isoAgo(400), lastUsed: isoAgo(200) }];
@@ -299,15 +128,7 @@ async function seedAccount(approved: string[], unapproved: string[], active: str
   );
 }
 
-async function userExists(name: string): Promise<boolean> {
-  try {
-    await iam.send(new GetUserCommand({ UserName: name }));
-    return true;
-  } catch (err) {
-    if (/^NoSuchEntity/.test((err as { name?: string }).name ?? '')) return false;
-    throw err;
-  }
-}
+const userExists = (name: string): Promise<boolean> => iamUserExists(iam, name);
 
 // ------------------------------------------------------------------ journal checks
 
@@ -325,23 +146,7 @@ async function userExists(name: string): Promise<boolean> {
 function journalProblems(journal: JournalRow[], items: Map<string, ItemRow>): string[] {
   const problems: string[] = [];
   const OUTCOME_ONLY = new Set(['item', 'backup', 'warning']);
-  const overlaps = (rows: JournalRow[], what: string) => {
-    const spans = new Map<string, [number, number]>();
-    for (const row of rows) {
-      if (row.step === 'warning') continue;
-      const span = spans.get(row.run_id);
-      spans.set(row.run_id, span ? [span[0], row.id] : [row.id, row.id]);
-    }
-    const sorted = [...spans.entries()].sort((a, b) => a[1][0] - b[1][0]);
-    for (let i = 1; i < sorted.length; i++) {
-      const [prevRun, prev] = sorted[i - 1]!;
-      const [run, span] = sorted[i]!;
-      if (span[0] < prev[1]) {
-        problems.push(`${what}: runs ${prevRun} (${prev.join('–')}) and ${run} (${span.join('–')}) overlap`);
-      }
-    }
-  };
-  overlaps(journal, 'the plan');
+  problems.push(...runOverlaps(journal, 'the plan'));
   const byItem = new Map<string, JournalRow[]>();
   for (const row of journal) byItem.set(row.item_id, [...(byItem.get(row.item_id) ?? []), row]);
   for (const [itemId, rows] of byItem) {
@@ -371,7 +176,7 @@ function journalProblems(journal: JournalRow[], items: Map<string, ItemRow>): st
         if (!acted) problems.push(`${label}: done (journal ${row.id}) without an earlier intent of its action's steps`);
       }
     }
-    overlaps(rows, label);
+    problems.push(...runOverlaps(rows, label));
   }
   return problems;
 }
@@ -388,15 +193,13 @@ interface HistoryJson {
   events: { kind: string; itemId: string | null }[];
 }
 
-const ENGINES = ['sqlite', 'postgres'] as const;
-
 describe.each(ENGINES)('apply survives kill -9 at random moments (%s)', (engine) => {
   let dir: string;
   let store: TestStore;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `dormant-crash-${engine}-`));
-    store = engine === 'sqlite' ? sqliteStore(dir) : await postgresStore();
+    store = await openTestStore(engine, dir);
   }, 120_000);
 
   afterAll(async () => {
@@ -488,7 +291,7 @@ describe.each(ENGINES)('apply survives kill -9 at random moments (%s)', (engine)
         }
       }
       // What did this run leave behind?
-      const journal = (await store.rows<JournalRow>('journal', 'id')).map((r) => ({ ...r, id: Number(r.id) }));
+      const journal = await journalOf(store);
       const fresh = journal.filter((r) => r.id > seenJournal);
       seenJournal = journal.at(-1)?.id ?? seenJournal;
       const last = fresh.at(-1);
@@ -552,7 +355,7 @@ describe.each(ENGINES)('apply survives kill -9 at random moments (%s)', (engine)
     expect([...doneEvents.entries()].filter(([, n]) => n !== 1)).toEqual([]);
     expect(new Set(doneEvents.keys())).toEqual(myIds);
 
-    const journal = (await store.rows<JournalRow>('journal', 'id')).map((r) => ({ ...r, id: Number(r.id) }));
+    const journal = await journalOf(store);
     const doneRows = new Map<string, number>();
     for (const r of journal.filter((r) => r.step === 'item' && r.phase === 'outcome' && r.status === 'done')) {
       doneRows.set(r.item_id, (doneRows.get(r.item_id) ?? 0) + 1);

@@ -1,7 +1,5 @@
 // AwsRemediation against moto over HTTP (not mocked): backup, disable, delete, restore,
 // idempotent steps, DeleteConflict, and the gaps of the emulator (DESIGN §4).
-import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import {
   AddUserToGroupCommand,
   AttachUserPolicyCommand,
@@ -30,10 +28,16 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudError } from '../src/errors.js';
-import type { UserBackup } from '../src/model/backup.js';
+import type { Config } from '../src/config/config.js';
+import type { BackupEnvelope } from '../src/model/backup.js';
+import type { DisableSettings } from '../src/providers/aws/aws-actions.js';
+import { decodePolicyDocument, type UserBackup } from '../src/providers/aws/aws-backup.js';
 import { createAwsClients, type AwsClients } from '../src/providers/aws/aws-client.js';
-import { AwsRemediation, decodePolicyDocument, isUnsupportedOperation } from '../src/providers/aws/aws-remediation.js';
-import type { ActionSettings, ActionTarget, StepRunner } from '../src/providers/provider.js';
+import { isUnsupportedOperation } from '../src/providers/aws/aws-errors.js';
+import { AwsProvider } from '../src/providers/aws/aws-provider.js';
+import { AwsRemediation } from '../src/providers/aws/aws-remediation.js';
+import type { ActionTarget, IdentityRef, StepRunner } from '../src/providers/provider.js';
+import { signingCertificate, sshPublicKey } from './support/identities.js';
 import { MOTO_ACCOUNT_ID, startMoto, type MotoServer } from './support/moto.js';
 
 /** Records step names in order; can skip steps (to simulate a step that did not happen). */
@@ -53,7 +57,12 @@ class RecordingSteps implements StepRunner {
   }
 }
 
-const DISABLE: ActionSettings = { disableUser: ['deactivate-keys', 'remove-password'], quarantinePolicyArn: null };
+const DISABLE: DisableSettings = { disableUser: ['deactivate-keys', 'remove-password'], quarantinePolicyArn: null };
+
+const EVIDENCE_OFF: Config['evidence'] = {
+  cloudtrail: { enabled: false, regions: [], depth: 20, maxRequestsPerSecond: 2, endpointUrl: null },
+  accessAdvisor: { enabled: false, timeoutSeconds: 10 },
+};
 
 const INLINE_DOCUMENT = {
   Version: '2012-10-17',
@@ -77,33 +86,6 @@ const DENY_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 
 
 const OLD = '2025-01-01T00:00:00Z';
 
-/** A real-format OpenSSH RSA public key (`ssh-rsa AAAA… comment`). */
-function sshPublicKey(): string {
-  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = publicKey.export({ format: 'jwk' });
-  const mpint = (b64url: string): Buffer => {
-    let bytes = Buffer.from(b64url, 'base64url');
-    if (bytes[0]! & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
-    return bytes;
-  };
-  const field = (b: Buffer): Buffer => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(b.length);
-    return Buffer.concat([len, b]);
-  };
-  const blob = Buffer.concat([field(Buffer.from('ssh-rsa')), field(mpint(jwk.e!)), field(mpint(jwk.n!))]);
-  return `ssh-rsa ${blob.toString('base64')} alice@laptop`;
-}
-
-/** A self-signed PEM certificate, made at test time. */
-function signingCertificate(): string {
-  return execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=test', '-days', '1'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-}
-
 let moto: MotoServer;
 let aws: AwsClients;
 let iam: IAMClient;
@@ -122,7 +104,7 @@ beforeAll(async () => {
     concurrency: 4,
   });
   iam = aws.iam;
-  provider = new AwsRemediation(aws);
+  provider = new AwsRemediation(aws, { remediation: DISABLE, evidence: EVIDENCE_OFF });
 });
 
 afterAll(async () => {
@@ -169,12 +151,21 @@ async function keyStatuses(userName: string): Promise<Record<string, string>> {
 }
 
 /** A backup without the time it was taken, to compare states. */
-function state(b: UserBackup): UserBackup {
-  return { ...b, takenAt: '' };
+function state(b: BackupEnvelope<UserBackup>): UserBackup {
+  return { ...b.data, takenAt: '' };
+}
+
+function ref(userName: string): IdentityRef {
+  return {
+    provider: 'aws',
+    account: MOTO_ACCOUNT_ID,
+    id: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/${userName}`,
+    name: userName,
+  };
 }
 
 function target(userName: string, credentialId: string | null = null): ActionTarget {
-  return { userName, identityId: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/${userName}`, credentialId };
+  return { identity: ref(userName), credentialId };
 }
 
 interface RichUser {
@@ -234,7 +225,7 @@ async function createRichUser(): Promise<RichUser> {
       AuthenticationCode2: '654321',
     }),
   );
-  const sshBody = sshPublicKey();
+  const sshBody = sshPublicKey('alice@laptop');
   const ssh = await iam.send(new UploadSSHPublicKeyCommand({ UserName: name, SSHPublicKeyBody: sshBody }));
   const certBody = signingCertificate();
   const cert = await iam.send(new UploadSigningCertificateCommand({ UserName: name, CertificateBody: certBody }));
@@ -269,7 +260,7 @@ describe('AwsRemediation on moto', () => {
         },
       ],
     });
-    const identity = await provider.reread('bob');
+    const identity = await provider.reread(ref('bob'));
     expect(identity).not.toBeNull();
     expect(identity!.id).toBe(`arn:aws:iam::${MOTO_ACCOUNT_ID}:user/ops/bob`);
     expect(identity!.account).toBe(MOTO_ACCOUNT_ID);
@@ -282,14 +273,15 @@ describe('AwsRemediation on moto', () => {
     expect(key!.lastUsedAt).toBe('2025-03-01T00:00:00Z');
     expect(identity!.credentials.some((c) => c.kind === 'password')).toBe(true);
 
-    expect(await provider.reread('nobody')).toBeNull();
+    expect(await provider.reread(ref('nobody'))).toBeNull();
   });
 
   it('round trip: backup, disable, delete completely, restore', async () => {
     const u = await createRichUser();
 
     // ---- backup: every field
-    const backup = await provider.backup(u.name);
+    const envelope = await provider.backup(ref(u.name));
+    const backup = envelope.data;
     expect(backup.version).toBe(1);
     expect(Date.parse(backup.takenAt)).not.toBeNaN();
     expect(backup.account).toBe(MOTO_ACCOUNT_ID);
@@ -330,21 +322,21 @@ describe('AwsRemediation on moto', () => {
 
     // ---- disable-user: keys Inactive, no login profile
     const disable = new RecordingSteps();
-    await provider.perform('disable-user', target(u.name), DISABLE, disable);
+    await provider.perform('disable-user', target(u.name), disable);
     expect(disable.names).toEqual([...u.keys.map((k) => `deactivate-key:${k}`), 'delete-login-profile']);
     expect(Object.values(await keyStatuses(u.name))).toEqual(['Inactive', 'Inactive']);
     expect(await hasLoginProfile(u.name)).toBe(false);
 
     // the same perform again succeeds and changes nothing
-    const before = state(await provider.backup(u.name));
+    const before = state(await provider.backup(ref(u.name)));
     const again = new RecordingSteps();
-    await provider.perform('disable-user', target(u.name), DISABLE, again);
+    await provider.perform('disable-user', target(u.name), again);
     expect(again.names).toEqual(['delete-login-profile']);
-    expect(state(await provider.backup(u.name))).toEqual(before);
+    expect(state(await provider.backup(ref(u.name)))).toEqual(before);
 
     // ---- delete-user: the complete teardown, in order
     const del = new RecordingSteps();
-    await provider.perform('delete-user', target(u.name), DISABLE, del);
+    await provider.perform('delete-user', target(u.name), del);
     expect(del.names).toEqual([
       'delete-login-profile',
       ...u.keys.map((k) => `delete-access-key:${k}`),
@@ -371,13 +363,13 @@ describe('AwsRemediation on moto', () => {
     // the same delete again succeeds: the lists find nothing, and the two steps that are not
     // driven by a list (DeleteLoginProfile, DeleteUser) get NoSuchEntity, which means done
     const delAgain = new RecordingSteps();
-    await provider.perform('delete-user', target(u.name), DISABLE, delAgain);
+    await provider.perform('delete-user', target(u.name), delAgain);
     expect(delAgain.names).toEqual(['delete-login-profile', 'delete-user']);
     expect(await exists(u.name)).toBe(false);
 
     // ---- restore from the backup
     const restore = new RecordingSteps();
-    const report = await provider.restore(backup, {}, restore);
+    const report = await provider.restore(envelope, {}, restore);
     const user = (await iam.send(new GetUserCommand({ UserName: u.name }))).User!;
     expect(user.Path).toBe('/engineering/');
     expect(user.Arn).toBe(backup.user.arn);
@@ -429,19 +421,19 @@ describe('AwsRemediation on moto', () => {
     ]);
 
     // restoring again is idempotent: nothing is duplicated
-    const restoredState = state(await provider.backup(u.name));
+    const restoredState = state(await provider.backup(ref(u.name)));
     const restoreAgain = new RecordingSteps();
-    const report2 = await provider.restore(backup, {}, restoreAgain);
+    const report2 = await provider.restore(envelope, {}, restoreAgain);
     expect(restoreAgain.names).not.toContain('create-user');
     expect(restoreAgain.names.some((n) => n.startsWith('upload-'))).toBe(false);
-    expect(state(await provider.backup(u.name))).toEqual(restoredState);
+    expect(state(await provider.backup(ref(u.name)))).toEqual(restoredState);
     expect(report2.cannotRestore).toEqual(report.cannotRestore);
   });
 
   it('restore with a temporary password recreates the login profile', async () => {
     await moto.seed({ users: [{ name: 'carol', password: true, tags: { team: 'x' } }] });
-    const backup = await provider.backup('carol');
-    await provider.perform('delete-user', target('carol'), DISABLE, new RecordingSteps());
+    const backup = await provider.backup(ref('carol'));
+    await provider.perform('delete-user', target('carol'), new RecordingSteps());
     expect(await exists('carol')).toBe(false);
 
     const steps = new RecordingSteps();
@@ -471,9 +463,9 @@ describe('AwsRemediation on moto', () => {
     const [active, inactive] = seeded.users[0]!.keys as [string, string];
     await iam.send(new CreateGroupCommand({ GroupName: 'ops' }));
     await iam.send(new AddUserToGroupCommand({ GroupName: 'ops', UserName: 'dave' }));
-    const backup = await provider.backup('dave');
+    const backup = await provider.backup(ref('dave'));
 
-    await provider.perform('disable-user', target('dave'), DISABLE, new RecordingSteps());
+    await provider.perform('disable-user', target('dave'), new RecordingSteps());
     expect(await keyStatuses('dave')).toEqual({ [active]: 'Inactive', [inactive]: 'Inactive' });
 
     const steps = new RecordingSteps();
@@ -498,8 +490,8 @@ describe('AwsRemediation on moto', () => {
       await iam.send(new CreateGroupCommand({ GroupName: g }));
       await iam.send(new AddUserToGroupCommand({ GroupName: g, UserName: 'erin' }));
     }
-    const backup = await provider.backup('erin');
-    await provider.perform('delete-user', target('erin'), DISABLE, new RecordingSteps());
+    const backup = await provider.backup(ref('erin'));
+    await provider.perform('delete-user', target('erin'), new RecordingSteps());
     await iam.send(new DeleteGroupCommand({ GroupName: 'gone' }));
 
     const steps = new RecordingSteps();
@@ -515,11 +507,11 @@ describe('AwsRemediation on moto', () => {
     const [k1, k2] = seeded.users[0]!.keys as [string, string];
     for (let run = 0; run < 2; run++) {
       const steps = new RecordingSteps();
-      await provider.perform('deactivate-key', target('frank', k1), DISABLE, steps);
+      await provider.perform('deactivate-key', target('frank', k1), steps);
       expect(steps.names).toEqual([`deactivate-key:${k1}`]);
       expect(await keyStatuses('frank')).toEqual({ [k1]: 'Inactive', [k2]: 'Active' });
     }
-    const err = await errorOf(provider.perform('deactivate-key', target('frank', null), DISABLE, new RecordingSteps()));
+    const err = await errorOf(provider.perform('deactivate-key', target('frank', null), new RecordingSteps()));
     expect(err).toBeInstanceOf(CloudError);
     expect((err as Error).message).toMatch(/names no access key/);
   });
@@ -528,7 +520,7 @@ describe('AwsRemediation on moto', () => {
     const seeded = await moto.seed({ users: [{ name: 'grace', password: true, keys: [{}] }] });
     for (let run = 0; run < 2; run++) {
       const steps = new RecordingSteps();
-      await provider.perform('remove-password', target('grace'), DISABLE, steps);
+      await provider.perform('remove-password', target('grace'), steps);
       expect(steps.names).toEqual(['delete-login-profile']);
       expect(await hasLoginProfile('grace')).toBe(false);
     }
@@ -537,7 +529,7 @@ describe('AwsRemediation on moto', () => {
 
   it('notify makes no call and no step', async () => {
     const steps = new RecordingSteps();
-    await provider.perform('notify', target('nobody'), DISABLE, steps);
+    await provider.perform('notify', target('nobody'), steps);
     expect(steps.names).toEqual([]);
   });
 
@@ -547,10 +539,11 @@ describe('AwsRemediation on moto', () => {
       new CreatePolicyCommand({ PolicyName: 'dormant-quarantine', PolicyDocument: JSON.stringify(DENY_ALL) }),
     );
     const arn = policy.Policy!.Arn!;
-    const settings: ActionSettings = { disableUser: ['quarantine'], quarantinePolicyArn: arn };
+    const settings: DisableSettings = { disableUser: ['quarantine'], quarantinePolicyArn: arn };
+    const quarantining = new AwsRemediation(aws, { remediation: settings, evidence: EVIDENCE_OFF });
     for (let run = 0; run < 2; run++) {
       const steps = new RecordingSteps();
-      await provider.perform('disable-user', target('heidi'), settings, steps);
+      await quarantining.perform('disable-user', target('heidi'), steps);
       expect(steps.names).toEqual([`attach-quarantine-policy:${arn}`]);
     }
     const attached =
@@ -558,14 +551,11 @@ describe('AwsRemediation on moto', () => {
     expect(attached.map((p) => p.PolicyArn)).toEqual([arn]);
 
     const steps = new RecordingSteps();
-    const err = await errorOf(
-      provider.perform(
-        'disable-user',
-        target('heidi'),
-        { disableUser: ['quarantine'], quarantinePolicyArn: null },
-        steps,
-      ),
-    );
+    const unset = new AwsRemediation(aws, {
+      remediation: { disableUser: ['quarantine'], quarantinePolicyArn: null },
+      evidence: EVIDENCE_OFF,
+    });
+    const err = await errorOf(unset.perform('disable-user', target('heidi'), steps));
     expect(err).toBeInstanceOf(CloudError);
     expect((err as Error).message).toMatch(/quarantinePolicyArn is not set/);
     expect(steps.names).toEqual([]);
@@ -582,7 +572,7 @@ describe('AwsRemediation on moto', () => {
     );
     // The inline-policy step "did not happen" (e.g. skipped), so DeleteUser finds a policy left.
     const steps = new RecordingSteps((name) => name.startsWith('delete-inline-policy'));
-    const err = await errorOf(provider.perform('delete-user', target('ivan'), DISABLE, steps));
+    const err = await errorOf(provider.perform('delete-user', target('ivan'), steps));
     expect(err).toBeInstanceOf(CloudError);
     expect((err as CloudError).code).toBe('DeleteConflict');
     expect((err as CloudError).exitCode).toBe(3);
@@ -593,7 +583,7 @@ describe('AwsRemediation on moto', () => {
   });
 
   it('backup of a missing user throws a CloudError', async () => {
-    const err = await errorOf(provider.backup('nobody'));
+    const err = await errorOf(provider.backup(ref('nobody')));
     expect(err).toBeInstanceOf(CloudError);
     expect((err as CloudError).code).toMatch(/^NoSuchEntity/);
   });
@@ -602,13 +592,111 @@ describe('AwsRemediation on moto', () => {
     await moto.seed({ users: [{ name: 'judy' }] });
     await iam.send(new CreateGroupCommand({ GroupName: 'team' }));
     await iam.send(new AddUserToGroupCommand({ GroupName: 'team', UserName: 'judy' }));
-    const backup = await provider.backup('judy');
+    const backup = await provider.backup(ref('judy'));
     await iam.send(new RemoveUserFromGroupCommand({ GroupName: 'team', UserName: 'judy' }));
     const steps = new RecordingSteps();
     await provider.restore(backup, {}, steps);
     await provider.restore(backup, {}, steps);
     const g = await iam.send(new GetGroupCommand({ GroupName: 'team' }));
     expect((g.Users ?? []).map((x) => x.UserName)).toEqual(['judy']);
+  });
+});
+
+describe('AwsRemediation: protected identities, the disabled check and evidence', () => {
+  it('reread() marks the identity dormant runs as (and nobody else) as protected', async () => {
+    const caller = await provider.caller();
+    const callerName = /:user\/(?:.*\/)?([^/]+)$/.exec(caller.arn)?.[1];
+    expect(callerName, `moto's caller ${caller.arn} is an IAM user`).toBeDefined();
+    await moto.seed({ users: [{ name: callerName! }, { name: 'kim' }] });
+
+    const self = await provider.reread(ref(callerName!));
+    expect(self).toMatchObject({ isCaller: true, protectedReason: 'the identity dormant runs as' });
+    const other = await provider.reread(ref('kim'));
+    expect(other!.isCaller).toBeUndefined();
+    expect(other!.protectedReason).toBeUndefined();
+    expect(other!.credentials.every((c) => typeof c.enabled === 'boolean')).toBe(true);
+  });
+
+  it('a scan marks the caller too (AwsProvider.collect), on both sources', async () => {
+    const caller = await provider.caller();
+    const callerName = /:user\/(?:.*\/)?([^/]+)$/.exec(caller.arn)![1]!;
+    await moto.seed({ users: [{ name: callerName }, { name: 'kim' }] });
+    for (const source of ['api', 'report'] as const) {
+      const scanner = new AwsProvider(aws, { source, maxReportAgeHours: 0, reportTimeoutSeconds: 30 });
+      const inventory = await scanner.collect();
+      expect(inventory.provider).toBe('aws');
+      const byName = new Map(inventory.identities.map((i) => [i.name, i]));
+      expect(byName.get(callerName), source).toMatchObject({
+        isCaller: true,
+        protectedReason: 'the identity dormant runs as',
+      });
+      expect(byName.get('kim')!.protectedReason, source).toBeUndefined();
+    }
+  });
+
+  it('isDisabled() checks what remediation.disableUser removes', async () => {
+    const seeded = await moto.seed({ users: [{ name: 'lena', password: true, keys: [{}] }] });
+    const live = async () => (await provider.reread(ref('lena')))!;
+    expect(provider.isDisabled(await live())).toBe(false);
+    await provider.perform('deactivate-key', target('lena', seeded.users[0]!.keys[0]!), new RecordingSteps());
+    // The key is inactive now, but the password is still there.
+    expect(provider.isDisabled(await live())).toBe(false);
+    const keysOnly = new AwsRemediation(aws, {
+      remediation: { disableUser: ['deactivate-keys'], quarantinePolicyArn: null },
+      evidence: EVIDENCE_OFF,
+    });
+    expect(keysOnly.isDisabled(await live())).toBe(true);
+    await provider.perform('disable-user', target('lena'), new RecordingSteps());
+    expect(provider.isDisabled(await live())).toBe(true);
+  });
+
+  it('evidence() never throws: off, failing sources and a client that cannot be built are "unavailable"', async () => {
+    await moto.seed({ users: [{ name: 'mia' }] });
+    const off = await provider.evidence(ref('mia'));
+    expect(off.map((s) => [s.source, s.title, s.status, s.reason, s.summary])).toEqual([
+      ['cloudtrail', 'CloudTrail', 'unavailable', 'disabled in config', 'CloudTrail unavailable: disabled in config'],
+      [
+        'access-advisor',
+        'Access Advisor',
+        'unavailable',
+        'disabled in config',
+        'Access Advisor unavailable: disabled in config',
+      ],
+    ]);
+
+    // CloudTrail at a closed port; moto has no Access Advisor.
+    const failing = new AwsRemediation(aws, {
+      remediation: DISABLE,
+      evidence: {
+        cloudtrail: { ...EVIDENCE_OFF.cloudtrail, enabled: true, endpointUrl: 'http://127.0.0.1:9' },
+        accessAdvisor: { enabled: true, timeoutSeconds: 2 },
+      },
+      cloudtrail: { credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } },
+      accessAdvisorPollMs: 10,
+    });
+    const failed = await failing.evidence(ref('mia'));
+    failing.destroy();
+    expect(failed.map((s) => [s.source, s.status])).toEqual([
+      ['cloudtrail', 'unavailable'],
+      ['access-advisor', 'unavailable'],
+    ]);
+    for (const s of failed) {
+      expect(s.reason).toMatch(/\S/);
+      expect(s.summary).toBe(`${s.title} unavailable: ${s.reason}`);
+      expect(s.items).toEqual([]);
+    }
+
+    // A CloudTrail client that cannot even be built (depth 0) still gives sections, not an error.
+    const broken = new AwsRemediation(aws, {
+      remediation: DISABLE,
+      evidence: { ...EVIDENCE_OFF, cloudtrail: { ...EVIDENCE_OFF.cloudtrail, enabled: true, depth: 0 } },
+    });
+    const none = await broken.evidence(ref('mia'));
+    expect(none.map((s) => [s.source, s.status])).toEqual([
+      ['cloudtrail', 'unavailable'],
+      ['access-advisor', 'unavailable'],
+    ]);
+    expect(none[0]!.reason).toMatch(/depth must be a positive integer/);
   });
 });
 

@@ -11,15 +11,21 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../src/config/config.js';
 import { evidenceSummary } from '../src/model/evidence.js';
-import type { Evidence, TrailEvent } from '../src/model/evidence.js';
+import type { EvidenceSection } from '../src/model/evidence.js';
+import { accessAdvisorEvidence, accessAdvisorSection } from '../src/providers/aws/aws-access-advisor-evidence.js';
 import { createAwsClients } from '../src/providers/aws/aws-client.js';
 import type { AwsClients, AwsSettings } from '../src/providers/aws/aws-client.js';
 import { CallCounter } from '../src/providers/aws/aws-client.js';
-import { accessAdvisorEvidence } from '../src/workflow/evidence/access-advisor-evidence.js';
-import { CloudTrailEvidence, lookupRegions, RegionLimiters } from '../src/workflow/evidence/cloudtrail-evidence.js';
-import type { CloudTrailEvidenceOptions } from '../src/workflow/evidence/cloudtrail-evidence.js';
-import { gatherEvidence } from '../src/workflow/evidence/gather.js';
-import { RateLimiter } from '../src/workflow/evidence/rate-limiter.js';
+import {
+  CloudTrailEvidence,
+  cloudTrailSection,
+  lookupRegions,
+  RegionLimiters,
+} from '../src/providers/aws/aws-cloudtrail-evidence.js';
+import type { CloudTrailEvidenceOptions, TrailEvent } from '../src/providers/aws/aws-cloudtrail-evidence.js';
+import { gatherEvidence } from '../src/providers/aws/aws-evidence.js';
+import { type SourceResult, unavailable } from '../src/providers/aws/aws-evidence-result.js';
+import { RateLimiter } from '../src/providers/aws/aws-rate-limiter.js';
 import { startAccessAdvisorFake } from './support/accessAdvisorFake.js';
 import type { AccessAdvisorFake, AccessAdvisorFakeOptions } from './support/accessAdvisorFake.js';
 import { maxInAnyWindow, startCloudTrailFake, verifySigV4 } from './support/cloudtrailFake.js';
@@ -89,6 +95,9 @@ function expectUnderLimit(fake: CloudTrailFake): void {
   for (const region of REGIONS) expect(maxInAnyWindow(fake.arrivals(region), 1000), region).toBeLessThanOrEqual(2);
 }
 
+/** A source off in the config, as gatherEvidence reports it. */
+const OFF: SourceResult<never> = unavailable('disabled in config');
+
 function expectNotNoActivity(summary: string): void {
   expect(summary).not.toMatch(/no CloudTrail events/);
   expect(summary).not.toMatch(/no activity/i);
@@ -147,6 +156,110 @@ describe('RateLimiter', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(1995);
     // Timers may fire a hair late but never early: grants are at least a full window apart.
     expect(maxInAnyWindow(times, 990)).toBeLessThanOrEqual(5);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('the neutral evidence sections', () => {
+  const at = '2026-03-01T12:00:00.000Z';
+
+  it('CloudTrail: the last event in one line, every event as an item with its facts', () => {
+    const section = cloudTrailSection({
+      status: 'ok',
+      collectedAt: at,
+      data: {
+        regions: ['us-east-1', 'eu-west-1'],
+        events: [
+          {
+            name: 'ConsoleLogin',
+            time: at,
+            sourceIp: '203.0.113.9',
+            region: 'us-east-1',
+            source: 'signin.amazonaws.com',
+          },
+          { name: 'GetObject', time: '2026-02-01T00:00:00.000Z', sourceIp: null, region: 'eu-west-1', source: null },
+        ],
+      },
+    });
+    expect(section).toEqual<EvidenceSection>({
+      source: 'cloudtrail',
+      title: 'CloudTrail',
+      status: 'ok',
+      collectedAt: at,
+      summary: `last CloudTrail event ConsoleLogin at ${at} from 203.0.113.9 (us-east-1)`,
+      scope: 'last 2 event(s) in us-east-1, eu-west-1',
+      items: [
+        {
+          at,
+          summary: `ConsoleLogin at ${at} from 203.0.113.9 in us-east-1 (signin.amazonaws.com)`,
+          fields: {
+            name: 'ConsoleLogin',
+            time: at,
+            sourceIp: '203.0.113.9',
+            region: 'us-east-1',
+            source: 'signin.amazonaws.com',
+          },
+        },
+        {
+          at: '2026-02-01T00:00:00.000Z',
+          summary: 'GetObject at 2026-02-01T00:00:00.000Z from unknown IP in eu-west-1',
+          fields: {
+            name: 'GetObject',
+            time: '2026-02-01T00:00:00.000Z',
+            sourceIp: null,
+            region: 'eu-west-1',
+            source: null,
+          },
+        },
+      ],
+    });
+    const none = cloudTrailSection({ status: 'ok', collectedAt: at, data: { regions: ['us-east-1'], events: [] } });
+    expect(none.summary).toBe('no CloudTrail events in us-east-1 (90-day history)');
+    expect(none.items).toEqual([]);
+  });
+
+  it('Access Advisor: the service reached last in one line, the reached services as items', () => {
+    const section = accessAdvisorSection({
+      status: 'ok',
+      collectedAt: at,
+      data: {
+        services: [
+          { namespace: 'ec2', name: 'Amazon EC2', lastAccessedAt: null, lastAccessedRegion: null },
+          { namespace: 'iam', name: 'AWS IAM', lastAccessedAt: '2026-01-01T00:00:00.000Z', lastAccessedRegion: null },
+          { namespace: 's3', name: 'Amazon S3', lastAccessedAt: at, lastAccessedRegion: 'eu-west-1' },
+        ],
+      },
+    });
+    expect(section.summary).toBe(`last service s3 at ${at}`);
+    expect(section.items.map((i) => i.summary)).toEqual([
+      `s3 (Amazon S3) at ${at} in eu-west-1`,
+      'iam (AWS IAM) at 2026-01-01T00:00:00.000Z',
+    ]);
+    expect(section.items[0]!.fields).toEqual({
+      namespace: 's3',
+      name: 'Amazon S3',
+      lastAccessedAt: at,
+      lastAccessedRegion: 'eu-west-1',
+    });
+    const none = accessAdvisorSection({ status: 'ok', collectedAt: at, data: { services: [] } });
+    expect(none.summary).toBe('no service accessed in the Access Advisor period');
+  });
+
+  it('unavailable: "<title> unavailable: reason", no items, never "no activity"', () => {
+    const reason = 'no permission for cloudtrail:LookupEvents (AccessDenied)';
+    const section = cloudTrailSection({ status: 'unavailable', collectedAt: at, reason });
+    expect(section).toEqual<EvidenceSection>({
+      source: 'cloudtrail',
+      title: 'CloudTrail',
+      status: 'unavailable',
+      collectedAt: at,
+      summary: `CloudTrail unavailable: ${reason}`,
+      reason,
+      items: [],
+    });
+    expect(accessAdvisorSection(OFF).summary).toBe('Access Advisor unavailable: disabled in config');
+    expectNotNoActivity(evidenceSummary([section, accessAdvisorSection(OFF)]));
   });
 });
 
@@ -229,10 +342,7 @@ describe('CloudTrail evidence through a fake that enforces 2 requests/s', () => 
     expect(elapsed).toBeGreaterThanOrEqual(2000);
     expect(calls.byOperation.get('cloudtrail:LookupEvents')).toBe(18);
 
-    const summary = evidenceSummary({
-      cloudtrail: section,
-      accessAdvisor: { status: 'unavailable', collectedAt: section.collectedAt, reason: 'disabled in config' },
-    });
+    const summary = evidenceSummary([cloudTrailSection(section), accessAdvisorSection(OFF)]);
     expect(summary).toContain(
       'last CloudTrail event ConsoleLogin at 2026-03-01T12:00:00.000Z from 203.0.113.1 (us-east-1)',
     );
@@ -253,12 +363,9 @@ describe('CloudTrail evidence through a fake that enforces 2 requests/s', () => 
     // No events at all is a real answer here: every region was read.
     if (carol.status !== 'ok') throw new Error(carol.reason);
     expect(carol.data.events).toEqual([]);
-    expect(
-      evidenceSummary({
-        cloudtrail: carol,
-        accessAdvisor: { status: 'unavailable', collectedAt: carol.collectedAt, reason: 'disabled in config' },
-      }),
-    ).toContain('no CloudTrail events in us-east-1, eu-west-1, ap-southeast-2');
+    expect(evidenceSummary([cloudTrailSection(carol), accessAdvisorSection(OFF)])).toContain(
+      'no CloudTrail events in us-east-1, eu-west-1, ap-southeast-2',
+    );
 
     const mine = fake.requests.slice(before);
     expect(mine.length).toBeGreaterThanOrEqual(REGIONS.length * 3);
@@ -411,10 +518,7 @@ describe('CloudTrail evidence through a fake that enforces 2 requests/s', () => 
       reason: 'no permission for cloudtrail:LookupEvents (AccessDeniedException)',
     });
     expect(denied.violations).toBe(0);
-    const summary = evidenceSummary({
-      cloudtrail: section,
-      accessAdvisor: { status: 'unavailable', collectedAt: section.collectedAt, reason: 'disabled in config' },
-    });
+    const summary = evidenceSummary([cloudTrailSection(section), accessAdvisorSection(OFF)]);
     expect(summary).toContain(
       'CloudTrail unavailable: no permission for cloudtrail:LookupEvents (AccessDeniedException)',
     );
@@ -439,12 +543,7 @@ describe('CloudTrail evidence through a fake that enforces 2 requests/s', () => 
       'no permission for cloudtrail:LookupEvents (AccessDeniedException) in eu-west-1; ' +
         'credentials rejected on cloudtrail:LookupEvents (UnrecognizedClientException): The security token included in the request is invalid. in ap-southeast-2',
     );
-    expectNotNoActivity(
-      evidenceSummary({
-        cloudtrail: section,
-        accessAdvisor: { status: 'unavailable', collectedAt: section.collectedAt, reason: 'disabled in config' },
-      }),
-    );
+    expectNotNoActivity(evidenceSummary([cloudTrailSection(section), accessAdvisorSection(OFF)]));
   });
 
   it('throttled anyway (a stricter server) or unreachable: unavailable with a one-line reason', async () => {
@@ -478,22 +577,27 @@ describe('CloudTrail evidence through a fake that enforces 2 requests/s', () => 
       accessAdvisor: { ...EVIDENCE_SETTINGS.accessAdvisor, enabled: false },
     };
     expect(CloudTrailEvidence.fromConfig(settings.cloudtrail, AWS)).toBeNull();
+    // Never asked: a source that is off makes no call.
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: CREDS });
     const ev = await gatherEvidence(
       { userName: 'alice', userArn: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/alice` },
-      { cloudtrail: null, aws: null, settings },
+      { cloudtrail: null, aws: { iam }, settings },
     );
-    expect(ev).toMatchObject<Partial<Evidence>>({
-      cloudtrail: {
+    iam.destroy();
+    expect(ev).toMatchObject<Partial<EvidenceSection>[]>([
+      {
+        source: 'cloudtrail',
         status: 'unavailable',
         collectedAt: expect.any(String) as unknown as string,
         reason: 'disabled in config',
       },
-      accessAdvisor: {
+      {
+        source: 'access-advisor',
         status: 'unavailable',
         collectedAt: expect.any(String) as unknown as string,
         reason: 'disabled in config',
       },
-    });
+    ]);
     const summary = evidenceSummary(ev);
     expect(summary).toBe('CloudTrail unavailable: disabled in config; Access Advisor unavailable: disabled in config');
     expectNotNoActivity(summary);
@@ -630,10 +734,7 @@ describe('Access Advisor evidence through a fake in front of moto', () => {
       status: 'unavailable',
       reason: 'no permission for iam:GenerateServiceLastAccessedDetails (AccessDenied)',
     });
-    const summary = evidenceSummary({
-      cloudtrail: { status: 'unavailable', collectedAt: section.collectedAt, reason: 'disabled in config' },
-      accessAdvisor: section,
-    });
+    const summary = evidenceSummary([cloudTrailSection(OFF), accessAdvisorSection(section)]);
     expect(summary).toContain('Access Advisor unavailable: no permission for iam:GenerateServiceLastAccessedDetails');
     expectNotNoActivity(summary);
 
@@ -692,9 +793,11 @@ describe('Access Advisor evidence through a fake in front of moto', () => {
         { userName: 'alice', userArn: aliceArn },
         { cloudtrail, aws, settings: EVIDENCE_SETTINGS, pollMs: 10 },
       );
-      if (ev.cloudtrail.status !== 'ok' || ev.accessAdvisor.status !== 'ok') throw new Error(evidenceSummary(ev));
-      expect(ev.cloudtrail.data.events).toHaveLength(20);
-      expect(ev.accessAdvisor.data.services).toHaveLength(5);
+      const [ct, aa] = ev as [EvidenceSection, EvidenceSection];
+      if (ct.status !== 'ok' || aa.status !== 'ok') throw new Error(evidenceSummary(ev));
+      expect(ct.items).toHaveLength(20);
+      // The reached services of the five, newest first (never-reached ones are not activity).
+      expect(aa.items.map((i) => i.fields?.namespace)).toEqual(['s3', 'iam', 'sts']);
       expect(evidenceSummary(ev)).toBe(
         'last CloudTrail event ConsoleLogin at 2026-03-01T12:00:00.000Z from 203.0.113.1 (us-east-1); ' +
           'last service s3 at 2026-02-20T09:30:00.000Z',

@@ -15,6 +15,8 @@ import { CloudError, UsageError } from '../src/errors.js';
 import type { Evidence } from '../src/model/evidence.js';
 import type { Identity } from '../src/model/identity.js';
 import type { Plan, PlanItem } from '../src/model/plan.js';
+import { accessAdvisorSection } from '../src/providers/aws/aws-access-advisor-evidence.js';
+import { cloudTrailSection } from '../src/providers/aws/aws-cloudtrail-evidence.js';
 import { MemoryAccount } from '../src/providers/memory/memory-provider.js';
 import { getPlan, setItemStatus } from '../src/store/plans.js';
 import { type ReviewView, getTicket, reviewViews, saveEvidence } from '../src/store/review.js';
@@ -22,6 +24,7 @@ import { Store } from '../src/store/store.js';
 import type { TicketTracker } from '../src/workflow/service.js';
 import { outcomeComment, planDescription } from '../src/workflow/jira/jira-adf.js';
 import { JiraTickets, itemScope, planScope, scopeLabel } from '../src/workflow/jira/jira-tickets.js';
+import { accessKey, awsUser } from './support/identities.js';
 import { type JiraFake, adfText, adfTypes, startJiraFake, validateAdf } from './support/jiraFake.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
@@ -29,31 +32,21 @@ const ACCOUNT = '123456789012';
 const TOKEN_ENV = 'DORMANT_TEST_JIRA_TOKEN';
 
 function staleUser(name: string, owner?: string): Identity {
-  return {
-    provider: 'aws',
-    account: ACCOUNT,
-    kind: 'user',
-    id: `arn:aws:iam::${ACCOUNT}:user/${name}`,
-    name,
-    path: '/',
-    createdAt: '2025-01-01T00:00:00Z',
+  return awsUser(name, '2025-01-01T00:00:00Z', {
     credentials: [
-      {
-        kind: 'access-key',
-        id: null,
+      accessKey({
         handle: 'access_key_1',
-        status: 'Active',
         createdAt: '2025-10-01T00:00:00Z',
         lastUse: 'used',
         lastUsedAt: '2025-11-01T00:00:00Z',
-      },
+      }),
     ],
     ...(owner ? { tags: { owner } } : {}),
-  };
+  });
 }
 
-const EVIDENCE_OK: Evidence = {
-  cloudtrail: {
+const EVIDENCE_OK: Evidence = [
+  cloudTrailSection({
     status: 'ok',
     collectedAt: NOW.toISOString(),
     data: {
@@ -69,8 +62,8 @@ const EVIDENCE_OK: Evidence = {
         { name: 'GetCallerIdentity', time: '2026-07-30T10:00:00Z', sourceIp: null, region: 'eu-west-1', source: null },
       ],
     },
-  },
-  accessAdvisor: {
+  }),
+  accessAdvisorSection({
     status: 'ok',
     collectedAt: NOW.toISOString(),
     data: {
@@ -79,21 +72,21 @@ const EVIDENCE_OK: Evidence = {
         { namespace: 's3', name: 'Amazon S3', lastAccessedAt: '2026-08-01T09:20:00Z', lastAccessedRegion: 'us-east-1' },
       ],
     },
-  },
-};
+  }),
+];
 
-const EVIDENCE_UNAVAILABLE: Evidence = {
-  cloudtrail: {
+const EVIDENCE_UNAVAILABLE: Evidence = [
+  cloudTrailSection({
     status: 'unavailable',
     collectedAt: NOW.toISOString(),
     reason: 'AccessDenied: not authorized to perform cloudtrail:LookupEvents',
-  },
-  accessAdvisor: {
+  }),
+  accessAdvisorSection({
     status: 'unavailable',
     collectedAt: NOW.toISOString(),
     reason: 'the report job timed out after 60 s',
-  },
-};
+  }),
+];
 
 let dir: string;
 let store: Store;
@@ -577,10 +570,10 @@ describe('ADF builders', () => {
       region: 'us-east-1',
       source: 'iam.amazonaws.com',
     }));
-    const deep: Evidence = {
-      ...EVIDENCE_OK,
-      cloudtrail: { status: 'ok', collectedAt: NOW.toISOString(), data: { regions: ['us-east-1'], events } },
-    };
+    const deep: Evidence = [
+      cloudTrailSection({ status: 'ok', collectedAt: NOW.toISOString(), data: { regions: ['us-east-1'], events } }),
+      EVIDENCE_OK[1]!,
+    ];
     const many = Array.from({ length: 120 }, (_, i) => ({
       ...views[0]!,
       item: { ...views[0]!.item, seq: i + 1 },

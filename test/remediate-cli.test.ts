@@ -2,12 +2,6 @@
 // moto, on both stores (SQLite in a temp file, and a real PostgreSQL server). Plan → approve
 // → apply → restore → history, staging, live re-verification, the guards, and snoozes
 // (DESIGN §3–§5). Run `npm run build` first.
-import { execFile, execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AddUserToGroupCommand,
   AttachUserPolicyCommand,
@@ -15,10 +9,8 @@ import {
   CreatePolicyCommand,
   CreateVirtualMFADeviceCommand,
   EnableMFADeviceCommand,
-  GetLoginProfileCommand,
   GetUserCommand,
   GetUserPolicyCommand,
-  IAMClient,
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
   ListGroupsForUserCommand,
@@ -33,26 +25,25 @@ import {
   UploadSSHPublicKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decide } from '../src/engine/decide.js';
 import { history } from '../src/engine/history.js';
 import { listBackups } from '../src/store/backups.js';
 import { journalFor } from '../src/store/journal.js';
-import { Store } from '../src/store/store.js';
-import { awsTestEnv, MOTO_ACCOUNT_ID, startMoto, type MotoServer, type SeedUser } from './support/moto.js';
-import { clearPgDatabase, freshPgDatabase, type FreshPgDatabase } from './support/pg.js';
+import { type CliExit, type Workspace, describeRun, runInWorkspace } from './support/cli.js';
+import {
+  activeSeedUser as active,
+  signingCertificate,
+  sshPublicKey,
+  staleSeedUser as stale,
+} from './support/identities.js';
+import { MOTO_ACCOUNT_ID, iamAccessKeys, iamHasLoginProfile, iamUserExists, useMoto } from './support/moto.js';
+import { ENGINES, useBothEngines, withStore } from './support/stores.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const DAY = 86_400_000;
 const ago = (days: number): string => new Date(Date.now() - days * DAY).toISOString();
 
 // ---------------------------------------------------------------- the CLI
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 interface PlanJson {
   id: string;
@@ -87,34 +78,9 @@ interface HistoryJson {
   events: { at: string; actor: string; kind: string; planId: string | null; itemId: string | null; detail: unknown }[];
 }
 
-/** A working directory with a dormant.yml, and the store under test. */
-interface Workspace {
-  cwd: string;
-  db: string;
-}
-
 /** Runs the built CLI (asynchronously: the test process may be serving a proxy meanwhile). */
-function dormant(ws: Workspace, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args, '--db', ws.db],
-      {
-        cwd: ws.cwd,
-        env: { PATH: process.env.PATH ?? '', HOME: ws.cwd, ...awsTestEnv(moto.endpoint), NO_COLOR: '1', ...env },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-function describeRun(r: Run): string {
-  return `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+function dormant(ws: Workspace, args: string[], env: Record<string, string> = {}): Promise<CliExit> {
+  return runInWorkspace(ws, args, { endpoint: moto.endpoint, env });
 }
 
 async function ok(ws: Workspace, args: string[], env?: Record<string, string>): Promise<string> {
@@ -145,56 +111,13 @@ async function approve(ws: Workspace, p: PlanJson, users: string[], extra: strin
 
 // ---------------------------------------------------------------- moto
 
-let moto: MotoServer;
-let iam: IAMClient;
-let pgdb: FreshPgDatabase | undefined;
-const tmp = mkdtempSync(join(tmpdir(), 'dormant-remediate-'));
-let seq = 0;
+const { moto, iam } = useMoto({ resetEach: true });
+const stores = useBothEngines('dormant-remediate-');
 
-beforeAll(async () => {
-  [moto, pgdb] = await Promise.all([startMoto(), freshPgDatabase()]);
-  iam = new IAMClient({
-    endpoint: moto.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
-});
-
-afterAll(async () => {
-  iam?.destroy();
-  await Promise.all([moto?.stop(), pgdb?.drop()]);
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  await moto.reset();
-});
-
-function errorName(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'none',
-    (err: unknown) => (err as Error).name,
-  );
-}
-
-async function userExists(name: string): Promise<boolean> {
-  const e = await errorName(iam.send(new GetUserCommand({ UserName: name })));
-  if (e === 'none') return true;
-  expect(e).toMatch(/^NoSuchEntity/);
-  return false;
-}
-
-async function hasLoginProfile(name: string): Promise<boolean> {
-  const e = await errorName(iam.send(new GetLoginProfileCommand({ UserName: name })));
-  if (e === 'none') return true;
-  expect(e).toMatch(/^NoSuchEntity/);
-  return false;
-}
-
-async function keyStatuses(name: string): Promise<string[]> {
-  const out = await iam.send(new ListAccessKeysCommand({ UserName: name }));
-  return (out.AccessKeyMetadata ?? []).map((k) => k.Status ?? '?');
-}
+const userExists = (name: string): Promise<boolean> => iamUserExists(iam, name);
+const hasLoginProfile = (name: string): Promise<boolean> => iamHasLoginProfile(iam, name);
+const keyStatuses = async (name: string): Promise<string[]> =>
+  (await iamAccessKeys(iam, name)).map((k) => k.Status ?? '?');
 
 /** Everything about every user that an apply could change. */
 async function snapshot(): Promise<unknown> {
@@ -224,67 +147,6 @@ async function snapshot(): Promise<unknown> {
   return out;
 }
 
-const stale = (name: string, extra: Partial<SeedUser> = {}): SeedUser => ({
-  name,
-  createDate: ago(400),
-  password: true,
-  passwordLastUsed: ago(300),
-  keys: [{ createDate: ago(400), lastUsed: ago(300) }],
-  ...extra,
-});
-
-/** Active: signed in and used its (recent) key yesterday. No finding at all. */
-const active = (name: string): SeedUser => ({
-  name,
-  createDate: ago(400),
-  password: true,
-  passwordLastUsed: ago(1),
-  keys: [{ createDate: ago(20), lastUsed: ago(1) }],
-});
-
-/** A real-format OpenSSH RSA public key (`ssh-rsa AAAA… comment`). */
-function sshPublicKey(): string {
-  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = publicKey.export({ format: 'jwk' });
-  const mpint = (b64url: string): Buffer => {
-    let bytes = Buffer.from(b64url, 'base64url');
-    if (bytes[0]! & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
-    return bytes;
-  };
-  const field = (b: Buffer): Buffer => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(b.length);
-    return Buffer.concat([len, b]);
-  };
-  const blob = Buffer.concat([field(Buffer.from('ssh-rsa')), field(mpint(jwk.e!)), field(mpint(jwk.n!))]);
-  return `ssh-rsa ${blob.toString('base64')} stale@laptop`;
-}
-
-/** A self-signed PEM certificate made with openssl. */
-function signingCertificate(): string {
-  const file = join(tmp, `cert-${++seq}.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      '/dev/null',
-      '-subj',
-      '/CN=t',
-      '-days',
-      '1',
-      '-out',
-      file,
-    ],
-    { stdio: 'ignore' },
-  );
-  return readFileSync(file, 'utf8');
-}
-
 const INLINE_DOCUMENT = {
   Version: '2012-10-17',
   Statement: [
@@ -305,26 +167,8 @@ function parsePolicy(document: string | undefined): unknown {
 
 // ---------------------------------------------------------------- the tests
 
-describe.each([
-  ['sqlite', () => join(tmp, `state-${++seq}.db`)],
-  ['postgres', () => pgdb!.url],
-] as const)('remediation commands on moto, store %s', (engine, storeTarget) => {
-  async function workspace(config: string): Promise<Workspace> {
-    const cwd = mkdtempSync(join(tmp, 'ws-'));
-    writeFileSync(join(cwd, 'dormant.yml'), config);
-    const db = storeTarget();
-    if (engine === 'postgres') await clearPgDatabase(db);
-    return { cwd, db };
-  }
-
-  async function withStore<T>(ws: Workspace, fn: (store: Store) => Promise<T>): Promise<T> {
-    const store = await Store.open(ws.db);
-    try {
-      return await fn(store);
-    } finally {
-      await store.close();
-    }
-  }
+describe.each(ENGINES)('remediation commands on moto, store %s', (engine) => {
+  const workspace = (config: string): Promise<Workspace> => stores.workspace(engine, config);
 
   /** The history document read straight from the store (what `history --format json` prints). */
   async function storedHistory(ws: Workspace): Promise<HistoryJson> {

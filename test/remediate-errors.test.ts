@@ -3,68 +3,43 @@
 // failing in the middle of an item (through the fault proxy in front of moto), then resuming.
 // DESIGN §3 (exit codes, one-line errors), §4 (journal, resume, DeleteConflict), §6 (bad input).
 // Run `npm run build` first.
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { GetLoginProfileCommand, GetUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/config.js';
 import { storePlan } from '../src/engine/storePlan.js';
-import type { ScanResult, ScannedIdentity } from '../src/model/finding.js';
+import type { ScanResult } from '../src/model/finding.js';
 import type { PlanItem } from '../src/model/plan.js';
 import { journalFor } from '../src/store/journal.js';
 import { getPlan } from '../src/store/plans.js';
 import { Store } from '../src/store/store.js';
+import { type CliExit, type Workspace, describeRun, runInWorkspace } from './support/cli.js';
 import { startFaultProxy, type FaultProxy, type FaultReply } from './support/faultProxy.js';
-import { awsTestEnv, startMoto, type MotoServer, type SeedUser } from './support/moto.js';
-import { clearPgDatabase, freshPgDatabase, testPgUrl, type FreshPgDatabase } from './support/pg.js';
+import {
+  activeSeedUser as active,
+  awsFinding,
+  awsUser,
+  scanResult,
+  scanned,
+  staleSeedUser as stale,
+} from './support/identities.js';
+import { iamHasLoginProfile, iamUserExists, useMoto } from './support/moto.js';
+import { testPgUrl } from './support/pg.js';
+import { ENGINES, useBothEngines, withStore } from './support/stores.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const DAY = 86_400_000;
 const ago = (days: number): string => new Date(Date.now() - days * DAY).toISOString();
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface Workspace {
-  cwd: string;
-  db: string;
-}
-
 /** Runs the built CLI asynchronously (the fault proxy runs in this process meanwhile). */
-function dormant(ws: Workspace, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args, '--db', ws.db],
-      {
-        cwd: ws.cwd,
-        env: { PATH: process.env.PATH ?? '', HOME: ws.cwd, ...awsTestEnv(moto.endpoint), NO_COLOR: '1', ...env },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-function describeRun(r: Run): string {
-  return `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+function dormant(ws: Workspace, args: string[], env: Record<string, string> = {}): Promise<CliExit> {
+  return runInWorkspace(ws, args, { endpoint: moto.endpoint, env });
 }
 
 /** The documented error shape: exactly one line on stderr, `dormant: …`, no stack trace. */
-function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
+function expectOneLineError(r: CliExit, code: number, pattern: RegExp): void {
   expect(r.code, describeRun(r)).toBe(code);
   const lines = r.stderr.trim().split('\n');
   expect(lines, describeRun(r)).toHaveLength(1);
@@ -77,134 +52,33 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-let moto: MotoServer;
-let iam: IAMClient;
-let pgdb: FreshPgDatabase | undefined;
-const tmp = mkdtempSync(join(tmpdir(), 'dormant-errors-'));
+const { moto, iam } = useMoto({ resetEach: true });
+const stores = useBothEngines('dormant-errors-');
 
-beforeAll(async () => {
-  [moto, pgdb] = await Promise.all([startMoto(), freshPgDatabase()]);
-  iam = new IAMClient({
-    endpoint: moto.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
-});
-
-afterAll(async () => {
-  iam?.destroy();
-  await Promise.all([moto?.stop(), pgdb?.drop()]);
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  await moto.reset();
-});
-
-async function userExists(name: string): Promise<boolean> {
-  try {
-    await iam.send(new GetUserCommand({ UserName: name }));
-    return true;
-  } catch (err) {
-    expect((err as Error).name).toMatch(/^NoSuchEntity/);
-    return false;
-  }
-}
-
-async function hasLoginProfile(name: string): Promise<boolean> {
-  try {
-    await iam.send(new GetLoginProfileCommand({ UserName: name }));
-    return true;
-  } catch (err) {
-    expect((err as Error).name).toMatch(/^NoSuchEntity/);
-    return false;
-  }
-}
-
-const stale = (name: string): SeedUser => ({
-  name,
-  createDate: ago(400),
-  password: true,
-  passwordLastUsed: ago(300),
-  keys: [{ createDate: ago(400), lastUsed: ago(300) }],
-});
-
-/** Active: signed in and used its (recent) key yesterday. No finding at all. */
-const active = (name: string): SeedUser => ({
-  name,
-  createDate: ago(400),
-  password: true,
-  passwordLastUsed: ago(1),
-  keys: [{ createDate: ago(20), lastUsed: ago(1) }],
-});
+const userExists = (name: string): Promise<boolean> => iamUserExists(iam, name);
+const hasLoginProfile = (name: string): Promise<boolean> => iamHasLoginProfile(iam, name);
 
 /** A scan result built by hand: one stale user, for plans made without AWS. */
 function handScan(): ScanResult {
-  const identity: ScannedIdentity = {
-    provider: 'aws',
-    account: '123456789012',
-    kind: 'user',
-    id: 'arn:aws:iam::123456789012:user/stale-zed',
-    name: 'stale-zed',
-    path: '/',
-    createdAt: ago(400),
-    credentials: [],
-    lastActivityAt: ago(300),
-    state: 'inactive',
-    exemptReason: null,
-  };
-  return {
-    schemaVersion: 1,
-    generatedAt: new Date().toISOString(),
-    source: 'api',
-    dataAsOf: null,
-    accounts: ['123456789012'],
-    settings: { inactiveDays: 90 },
-    identities: [identity],
-    findings: [
-      {
+  const identity = scanned(awsUser('stale-zed', ago(400)), { lastActivityAt: ago(300) });
+  return scanResult(
+    [identity],
+    [
+      awsFinding(identity.name, 'DORMANT-AWS-001', {
         id: 'f-1',
-        ruleId: 'DORMANT-AWS-001',
         rule: 'inactive-user',
-        severity: 'medium',
-        identityId: identity.id,
-        identityName: identity.name,
-        account: identity.account,
-        credentialId: null,
         message: 'stale-zed is stale',
         lastActivityAt: ago(300),
         daysSinceActivity: 300,
-        compliance: [],
         recommendedAction: 'disable-user',
-      },
+      }),
     ],
-    warnings: [],
-    summary: { identities: 1, inactive: 1, exempt: 0, findings: 1 },
-  };
+  );
 }
 
-describe.each([
-  ['sqlite', (cwd: string) => join(cwd, 'state.db')],
-  ['postgres', () => pgdb!.url],
-] as const)('remediation errors, store %s', (engine, storeTarget) => {
-  async function workspace(
-    config = 'remediation:\n  deleteAfterDays: 0\n  maxActionsPercent: 100\n',
-  ): Promise<Workspace> {
-    const cwd = mkdtempSync(join(tmp, 'ws-'));
-    writeFileSync(join(cwd, 'dormant.yml'), config);
-    const db = storeTarget(cwd);
-    if (engine === 'postgres') await clearPgDatabase(db);
-    return { cwd, db };
-  }
-
-  async function withStore<T>(ws: Workspace, fn: (store: Store) => Promise<T>): Promise<T> {
-    const store = await Store.open(ws.db);
-    try {
-      return await fn(store);
-    } finally {
-      await store.close();
-    }
-  }
+describe.each(ENGINES)('remediation errors, store %s', (engine) => {
+  const workspace = (config = 'remediation:\n  deleteAfterDays: 0\n  maxActionsPercent: 100\n'): Promise<Workspace> =>
+    stores.workspace(engine, config);
 
   async function items(ws: Workspace, planId: string): Promise<PlanItem[]> {
     return withStore(ws, async (store) => (await getPlan(store.db, planId))!.items);
@@ -432,7 +306,7 @@ describe.each([
 // SQLite only: PostgreSQL's pages cannot be corrupted from a test.
 describe('a corrupt SQLite store file', () => {
   it('a store with a good header but corrupt pages: the clear store error (exit 3), not an internal error', async () => {
-    const cwd = mkdtempSync(join(tmp, 'ws-'));
+    const cwd = mkdtempSync(join(stores.tmp, 'ws-'));
     writeFileSync(join(cwd, 'dormant.yml'), '{}\n');
     const ws: Workspace = { cwd, db: join(cwd, 'state.db') };
     const store = await Store.open(ws.db);

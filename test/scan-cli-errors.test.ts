@@ -4,8 +4,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMoto, type MotoServer } from './support/moto.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useMoto } from './support/moto.js';
 import {
   FIXTURES,
   agoFrom,
@@ -18,12 +18,11 @@ import {
   writeConfig,
 } from './scan-helpers.js';
 
-let moto: MotoServer;
+const { moto } = useMoto();
 /** The seeded key ids by user. */
 let keys: Record<string, string>;
 
 beforeAll(async () => {
-  moto = await startMoto();
   const b = wholeSecondNow();
   const out = await moto.seed({
     users: [
@@ -45,10 +44,6 @@ beforeAll(async () => {
     ],
   });
   keys = Object.fromEntries(out.users.filter((u) => u.keys.length > 0).map((u) => [u.name, u.keys[0]!]));
-});
-
-afterAll(async () => {
-  await moto?.stop();
 });
 
 /** The findings every successful scan of this account must have. */

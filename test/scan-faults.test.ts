@@ -2,12 +2,12 @@
 // credential report (auto falls back to the API with a warning; report exits 3), an
 // unreachable endpoint, throttling that clears and throttling that does not, a persistent
 // 5xx, and a credential report that is still being generated or never completes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type FaultProxyOptions } from './support/faultProxy.js';
-import { startMoto, type MotoServer } from './support/moto.js';
+import { closedPort } from './support/http.js';
+import { useMoto } from './support/moto.js';
 import { expectedFindings, keysByName, scanCases } from './scan-cases.js';
 import {
-  closedPort,
   expectOneLineError,
   fetchReportCsv,
   freshDir,
@@ -25,14 +25,13 @@ import {
 /** A few users covering every user-level and key-level verdict. */
 const NAMES = ['fresh-key-old-user', 'never-used-key', 'no-credentials', 'inactive-100', 'password-120', 'tag-exempt'];
 
-let moto: MotoServer;
+const { moto } = useMoto();
 let expected: string[];
 let expectedStates: Record<string, string>;
 /** A config that keeps retries short. */
 let fastConfig: string;
 
 beforeAll(async () => {
-  moto = await startMoto();
   const cases = scanCases(wholeSecondNow()).filter((c) => NAMES.includes(c.user.name));
   const keys = keysByName(await moto.seed({ users: cases.map((c) => c.user) }));
   expected = cases
@@ -47,10 +46,6 @@ beforeAll(async () => {
   fastConfig = writeConfig(freshDir(), 'aws: { maxAttempts: 3 }\n');
   // Make sure moto holds a report, so a forwarded GenerateCredentialReport says COMPLETE.
   await fetchReportCsv(moto.endpoint);
-});
-
-afterAll(async () => {
-  await moto?.stop();
 });
 
 function expectCorrect(r: JsonReport): void {

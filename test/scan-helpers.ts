@@ -1,24 +1,27 @@
 // Shared helpers for the scan integration tests (test/scan-*.test.ts): run the built CLI
-// (`node dist/cli/main.js`) against moto or a proxy, seed dates relative to now, read the
-// JSON document, and a small test-local proxy that can answer with *success* bodies (the
-// shared fault proxy only injects errors).
-import { spawn } from 'node:child_process';
+// (test/support/cli.ts) against moto or a proxy in a fresh directory, seed dates relative to
+// now, read the JSON document, and a small test-local proxy that can answer with *success*
+// bodies (the shared fault proxy only injects errors).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GenerateCredentialReportCommand, GetCredentialReportCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GenerateCredentialReportCommand, GetCredentialReportCommand } from '@aws-sdk/client-iam';
 import { expect } from 'vitest';
-import { errorXml } from './support/faultProxy.js';
-import { awsTestEnv } from './support/moto.js';
+import { type CliOptions as RunOptions, runCli as runDormant } from './support/cli.js';
+import {
+  IAM_NS,
+  type LocalServer,
+  errorXml,
+  forwardRequest,
+  listenLocal,
+  readBody,
+  relay,
+  sendXml,
+} from './support/http.js';
+import { iamClient } from './support/moto.js';
 
-// The SDK's advisory about its future Node.js support is noise in test output (the CLI
-// silences it the same way).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const DAY_MS = 86_400_000;
 
@@ -48,56 +51,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export interface CliOptions {
-  /** AWS endpoint (moto or a proxy). Omitted: no AWS variables at all. */
-  endpoint?: string;
-  /** Working directory; a fresh temp directory by default. */
-  cwd?: string;
-  env?: Record<string, string>;
-  timeoutMs?: number;
-}
+export type CliOptions = Pick<RunOptions, 'endpoint' | 'cwd' | 'env' | 'timeoutMs'>;
 
-/** The parent's environment without anything that could point the CLI elsewhere. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith('AWS_') || k.startsWith('DORMANT_') || k === 'FORCE_COLOR') continue;
-    env[k] = v;
-  }
-  return env;
-}
-
-/**
- * Runs `node dist/cli/main.js ARGS` asynchronously (never spawnSync: the proxies in these
- * tests live in this process and must keep serving while the CLI runs).
- */
-export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const env = {
-    ...cleanEnv(),
-    ...(options.endpoint ? awsTestEnv(options.endpoint) : {}),
-    NO_COLOR: '1',
-    ...options.env,
-  };
-  const cwd = options.cwd ?? freshDir();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`dormant ${args.join(' ')} did not finish in ${options.timeoutMs ?? 45_000} ms\n${stderr}`));
-    }, options.timeoutMs ?? 45_000);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+/** Runs `dormant ARGS` (test/support/cli.ts), in a fresh temp directory unless `cwd` is given. */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const { code, stdout, stderr } = await runDormant(args, { ...options, cwd: options.cwd ?? freshDir() });
+  return { status: code, stdout, stderr };
 }
 
 // ------------------------------------------------------------------ the JSON document
@@ -212,15 +171,6 @@ export function expectOneLineError(run: CliResult, status: number, ...words: (st
 
 // ------------------------------------------------------------------ AWS SDK helpers
 
-export function iamClient(endpoint: string): IAMClient {
-  const env = awsTestEnv(endpoint);
-  return new IAMClient({
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-  });
-}
-
 /** GenerateCredentialReport until COMPLETE, then GetCredentialReport: the CSV text. */
 export async function fetchReportCsv(endpoint: string): Promise<string> {
   const iam = iamClient(endpoint);
@@ -254,8 +204,6 @@ export interface LocalProxy {
   stop(): Promise<void>;
 }
 
-const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
-
 export function generateReportXml(state: 'STARTED' | 'INPROGRESS' | 'COMPLETE'): string {
   return (
     `<GenerateCredentialReportResponse xmlns="${IAM_NS}"><GenerateCredentialReportResult>` +
@@ -277,70 +225,24 @@ export async function startLocalProxy(
   const attempts = new Map<string, number>();
   const actions: string[] = [];
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const params = new URLSearchParams(new URL(req.url ?? '/', 'http://proxy').search);
-      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
-      const action = params.get('Action') ?? '';
-      const attempt = (attempts.get(action) ?? 0) + 1;
-      attempts.set(action, attempt);
-      actions.push(action);
-      const reply = onRequest({ action, attempt });
-      if (reply !== undefined) {
-        const xml = 'xml' in reply ? reply.xml : errorXml(reply.code, reply.message, reply.status, 'local-proxy');
-        res.writeHead(reply.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
-        res.end(xml);
-        return;
-      }
-      const up = http.request(
-        {
-          hostname: targetUrl.hostname,
-          port: targetUrl.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) },
-        },
-        (upRes) => {
-          const out: Buffer[] = [];
-          upRes.on('data', (c: Buffer) => out.push(c));
-          upRes.on('end', () => {
-            const data = Buffer.concat(out);
-            const headers = { ...upRes.headers };
-            delete headers['transfer-encoding'];
-            delete headers['connection'];
-            headers['content-length'] = String(data.length);
-            res.writeHead(upRes.statusCode ?? 502, headers);
-            res.end(data);
-          });
-        },
-      );
-      up.on('error', () => res.destroy());
-      up.end(body);
-    });
+    void readBody(req)
+      .then(async (body) => {
+        const params = new URLSearchParams(new URL(req.url ?? '/', 'http://proxy').search);
+        for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+        const action = params.get('Action') ?? '';
+        const attempt = (attempts.get(action) ?? 0) + 1;
+        attempts.set(action, attempt);
+        actions.push(action);
+        const reply = onRequest({ action, attempt });
+        if (reply !== undefined) {
+          const xml = 'xml' in reply ? reply.xml : errorXml(reply.code, reply.message, reply.status, 'local-proxy');
+          sendXml(res, reply.status, xml, 'local-proxy');
+          return;
+        }
+        relay(res, await forwardRequest(targetUrl, req.method ?? 'GET', req.url ?? '/', { ...req.headers }, body));
+      })
+      .catch(() => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  let stopping: Promise<void> | undefined;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    actions,
-    stop() {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
-  };
-}
-
-/** A TCP port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const local: LocalServer = await listenLocal(server);
+  return { url: local.url, actions, stop: local.stop };
 }

@@ -1,8 +1,8 @@
 // `dormant scan` end to end on moto over HTTP (DESIGN §2, §3): every rule and edge case on
 // users with backdated timestamps, window boundaries at 89/90/91 days, --days, exemptions
 // by tag and by config glob, IAM names with +=,.@_- and paths, and the JSON contract.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MOTO_ACCOUNT_ID, startMoto, type MotoServer, type SeedResult } from './support/moto.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MOTO_ACCOUNT_ID, useMoto, type SeedResult } from './support/moto.js';
 import { SCAN_CONFIG, expectedFindings, keysByName, scanCases, type ScanCase } from './scan-cases.js';
 import {
   agoFrom,
@@ -20,7 +20,7 @@ import {
 const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const AKIA = /^AKIA[A-Z0-9]{16}$/;
 
-let moto: MotoServer;
+const { moto } = useMoto();
 let base: number;
 let cases: ScanCase[];
 let seeded: SeedResult;
@@ -36,7 +36,6 @@ function keyOf(name: string, n = 1): string {
 }
 
 beforeAll(async () => {
-  moto = await startMoto();
   base = wholeSecondNow();
   cases = scanCases(base);
   seeded = await moto.seed({ users: cases.map((c) => c.user) });
@@ -46,10 +45,6 @@ beforeAll(async () => {
   report = parseReport(
     await runCli(['scan', '--format', 'json', '--config', configPath], { endpoint: moto.endpoint, cwd: dir }),
   );
-});
-
-afterAll(async () => {
-  await moto?.stop();
 });
 
 describe('scan on moto (default source: the credential report)', () => {

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from './support/faultProxy.js';
-import { startMoto, type MotoServer, type SeedResult } from './support/moto.js';
+import { useMoto, type SeedResult } from './support/moto.js';
 import { SCAN_CONFIG, expectedFindings, keysByName, scanCases, type ScanCase } from './scan-cases.js';
 import {
   agoFrom,
@@ -22,15 +22,7 @@ import {
   type JsonReport,
 } from './scan-helpers.js';
 
-let moto: MotoServer;
-
-beforeAll(async () => {
-  moto = await startMoto();
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
+const { moto } = useMoto();
 
 describe('the sources agree on one account', () => {
   let cases: ScanCase[];

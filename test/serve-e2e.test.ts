@@ -3,189 +3,45 @@
 // Access Advisor fake (in front of moto), the Slack Web API fake and the Jira fake, with
 // seconds-level schedules. Slack clicks are signed like Slack signs them and posted to the
 // running server. Run `npm run build` first.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { GetLoginProfileCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
-import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { evidenceSummary, type Evidence } from '../src/model/evidence.js';
 import { escapeMrkdwn, formatTime } from '../src/workflow/slack/slack-blocks.js';
 import { type AccessAdvisorFake, startAccessAdvisorFake } from './support/accessAdvisorFake.js';
-import { type CloudTrailFake, startCloudTrailFake } from './support/cloudtrailFake.js';
-import { type JiraFake, startJiraFake } from './support/jiraFake.js';
-import { type MotoServer, awsTestEnv, startMoto } from './support/moto.js';
-import { type SlackFake, blockActionsBody, blocksText, signSlackRequest, startSlackFake } from './support/slackFake.js';
+import { runCli } from './support/cli.js';
+import { forwardRequest, listenLocal, readBody, relay } from './support/http.js';
+import { iamAccessKeys, iamHasLoginProfile, useMoto } from './support/moto.js';
+import {
+  APPROVER,
+  CHANNEL,
+  type ItemRow,
+  type Serve,
+  type ServeFakes,
+  adfText,
+  clickSlack,
+  itemById,
+  items,
+  messageOf,
+  query,
+  reviewConfig,
+  serveEnv,
+  startServe,
+  startServeFakes,
+  stopServeFakes,
+  stopServes,
+  waitFor,
+  waitForReviewCycles,
+  writeServeConfig,
+} from './support/serve.js';
+import { type SlackFake, blockActionsBody, blocksText, signSlackRequest } from './support/slackFake.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const DAY = 86_400_000;
-const CHANNEL = 'C0REVIEW';
-const APPROVER = 'U_APPROVER';
 const STALE = 'stale.alice';
 const OWNER = 'alice.owner@example.com';
 const REVIEW_EVERY = '*/3 * * * * *';
 const APPLY_EVERY = '*/2 * * * * *';
 
 const ago = (days: number): string => new Date(Date.now() - days * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-// ---------------------------------------------------------------- polling
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Poll `fn` until it returns something truthy; fail with `what` (and the service's stderr). */
-async function waitFor<T>(
-  what: string,
-  fn: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  options: { timeoutMs?: number; serve?: Serve } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let lastError: unknown = null;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const tail = options.serve ? `\n--- dormant serve stderr ---\n${options.serve.stderr().slice(-4000)}` : '';
-      const why = lastError ? ` (last error: ${String(lastError)})` : '';
-      throw new Error(`timed out waiting for ${what}${why}${tail}`);
-    }
-    await sleep(100);
-  }
-}
-
-// ---------------------------------------------------------------- the service under test
-
-interface Serve {
-  child: ChildProcess;
-  port: number;
-  url: string;
-  stdout(): string;
-  stderr(): string;
-  /** Review cycles finished so far (one "plan …: N new item(s)" line each). */
-  reviewCycles(): number;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** The parent's environment without anything that could point the CLI elsewhere. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith('AWS_') || k.startsWith('DORMANT_') || k.startsWith('SLACK_')) continue;
-    if (k.startsWith('JIRA_') || k === 'FORCE_COLOR') continue;
-    env[k] = v;
-  }
-  return env;
-}
-
-const running: Serve[] = [];
-
-async function startServe(configPath: string, dbPath: string, env: Record<string, string>): Promise<Serve> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--port', '0', '--config', configPath, '--db', `sqlite:${dbPath}`],
-    { env: { ...cleanEnv(), ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    // 'close', not 'exit': everything the process wrote has been read by then.
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  const serve: Serve = {
-    child,
-    port: 0,
-    url: '',
-    stdout: () => out,
-    stderr: () => err,
-    reviewCycles: () => (err.match(/new item\(s\) from \d+ finding\(s\)/g) ?? []).length,
-    exited,
-  };
-  running.push(serve);
-  const port = await Promise.race([
-    waitFor('dormant serve to print its listening line', () => {
-      const m = /dormant serve: listening on http:\/\/127\.0\.0\.1:(\d+)\n/.exec(out);
-      return m ? Number(m[1]) : null;
-    }),
-    exited.then(({ code, signal }) => {
-      throw new Error(`dormant serve exited early (code ${code}, signal ${signal})`);
-    }),
-  ]).catch((e: unknown) => {
-    throw new Error(`${String(e)}\n--- stderr ---\n${err}`);
-  });
-  serve.port = port;
-  serve.url = `http://127.0.0.1:${port}`;
-  return serve;
-}
-
-async function stopServe(serve: Serve): Promise<void> {
-  if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
-  await serve.exited;
-}
-
-/** Wait until `n` more review cycles have finished (an apply cycle queued between them has finished too). */
-async function waitForReviewCycles(serve: Serve, n: number): Promise<void> {
-  const target = serve.reviewCycles() + n;
-  await waitFor(`${n} more review cycle(s)`, () => serve.reviewCycles() >= target, { serve, timeoutMs: 20_000 });
-}
-
-// ---------------------------------------------------------------- the store, read as it is
-
-interface ItemRow {
-  id: string;
-  plan_id: string;
-  seq: number;
-  identity_name: string;
-  action: string;
-  status: string;
-  reason: string | null;
-  decided_by: string | null;
-  decided_at: string | null;
-  evidence: string | null;
-  requested_at: string | null;
-}
-
-function query<T>(dbPath: string, sql: string): T[] {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
-
-function items(dbPath: string): ItemRow[] {
-  return query<ItemRow>(
-    dbPath,
-    'SELECT id, plan_id, seq, identity_name, action, status, reason, decided_by, decided_at, evidence, requested_at FROM plan_items ORDER BY plan_id, seq',
-  );
-}
-
-function itemById(dbPath: string, id: string): ItemRow {
-  const row = items(dbPath).find((i) => i.id === id);
-  if (!row) throw new Error(`no item ${id} in the store`);
-  return row;
-}
-
-function messageOf(dbPath: string, itemId: string): { channel: string; ts: string } | undefined {
-  return query<{ item_id: string; channel: string; ts: string }>(
-    dbPath,
-    'SELECT item_id, channel, ts FROM review_messages',
-  ).find((m) => m.item_id === itemId);
-}
 
 interface HistoryJson {
   plans: {
@@ -194,18 +50,10 @@ interface HistoryJson {
   }[];
 }
 
-function historyJson(dbPath: string): Promise<HistoryJson> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [CLI, 'history', '--format', 'json', '--db', `sqlite:${dbPath}`],
-      { env: { ...cleanEnv(), NO_COLOR: '1' }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`dormant history failed: ${stderr}`));
-        else resolve(JSON.parse(stdout) as HistoryJson);
-      },
-    );
-  });
+async function historyJson(dbPath: string): Promise<HistoryJson> {
+  const run = await runCli(['history', '--format', 'json', '--db', `sqlite:${dbPath}`], { timeoutMs: 30_000 });
+  if (run.code !== 0) throw new Error(`dormant history failed: ${run.stderr}`);
+  return JSON.parse(run.stdout) as HistoryJson;
 }
 
 // ---------------------------------------------------------------- AWS routing
@@ -218,94 +66,45 @@ function historyJson(dbPath: string): Promise<HistoryJson> {
  */
 async function startRouter(iamUrl: string, otherUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([a-z0-9-]+)\/aws4_request/.exec(req.headers.authorization ?? '');
-      const target = new URL(scope?.[1] === 'iam' ? iamUrl : otherUrl);
-      const up = http.request(
-        {
-          hostname: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, 'content-length': String(body.length) },
-        },
-        (upRes) => {
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-          upRes.pipe(res);
-        },
-      );
-      up.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      up.end(body);
-    });
+    void readBody(req).then(
+      async (body) => {
+        const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([a-z0-9-]+)\/aws4_request/.exec(
+          req.headers.authorization ?? '',
+        );
+        const target = new URL(scope?.[1] === 'iam' ? iamUrl : otherUrl);
+        try {
+          const up = await forwardRequest(target, req.method ?? 'GET', req.url ?? '/', { ...req.headers }, body, {
+            keepHost: true,
+          });
+          relay(res, up);
+        } catch {
+          res.writeHead(502);
+          res.end();
+        }
+      },
+      () => res.destroy(),
+    );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocal(server);
 }
 
 // ---------------------------------------------------------------- the world
 
-let moto: MotoServer;
-let iam: IAMClient;
+const { moto, iam } = useMoto({ resetEach: true });
 
-interface World {
-  dir: string;
-  dbPath: string;
-  configPath: string;
-  slack: SlackFake;
-  jira: JiraFake;
-  trail: CloudTrailFake;
+interface World extends ServeFakes {
   advisor: AccessAdvisorFake;
   router: { url: string; stop(): Promise<void> };
-  signingSecret: string;
   env: Record<string, string>;
   staleKey: string;
 }
 
 let world: World | null = null;
 
-beforeAll(async () => {
-  moto = await startMoto();
-  iam = new IAMClient({
-    region: 'us-east-1',
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
-});
-
-afterAll(async () => {
-  iam?.destroy();
-  await moto?.stop();
-});
-
-beforeEach(async () => {
-  await moto.reset();
-});
-
 afterEach(async () => {
-  for (const s of running.splice(0)) await stopServe(s);
+  await stopServes();
   if (world) {
-    await Promise.all([
-      world.slack.stop(),
-      world.jira.stop(),
-      world.trail.stop(),
-      world.advisor.stop(),
-      world.router.stop(),
-    ]);
-    rmSync(world.dir, { recursive: true, force: true });
+    await stopServeFakes(world, world.advisor, world.router);
     world = null;
   }
 });
@@ -327,10 +126,7 @@ async function setUp(options: { notifyOwners?: boolean; slackUsers?: Record<stri
     ],
   });
   const staleKey = seeded.users[0]!.keys[0]!;
-  const dir = mkdtempSync(join(tmpdir(), 'dormant-serve-'));
-  const slack = await startSlackFake({ users: options.slackUsers ?? {} });
-  const jira = await startJiraFake();
-  const trail = await startCloudTrailFake();
+  const fakes = await startServeFakes('dormant-serve-', { users: options.slackUsers ?? {} });
   const advisor = await startAccessAdvisorFake(moto.endpoint, {
     pollsBeforeReady: 0,
     services: {
@@ -341,52 +137,18 @@ async function setUp(options: { notifyOwners?: boolean; slackUsers?: Record<stri
     },
   });
   const router = await startRouter(advisor.url, moto.endpoint);
-  const signingSecret = randomBytes(16).toString('hex');
-  const configPath = join(dir, 'dormant.yml');
-  const config = {
+  writeServeConfig(fakes, {
     inactiveDays: 90,
     remediation: { deleteAfterDays: 30, maxActionsPercent: 100 },
     aws: { maxAttempts: 2 },
     evidence: {
-      cloudtrail: { endpointUrl: trail.url },
+      cloudtrail: { endpointUrl: fakes.trail.url },
       accessAdvisor: { timeoutSeconds: 10 },
     },
-    slack: {
-      enabled: true,
-      channel: CHANNEL,
-      approvers: [APPROVER],
-      apiUrl: slack.apiUrl,
-      notifyOwners: options.notifyOwners ?? false,
-    },
-    jira: {
-      enabled: true,
-      baseUrl: jira.url,
-      email: jira.email,
-      project: 'SEC',
-      transitions: { approved: 'In Review', done: 'Done', denied: "Won't Do" },
-    },
+    ...reviewConfig(fakes, { notifyOwners: options.notifyOwners ?? false }),
     serve: { schedule: REVIEW_EVERY, applySchedule: APPLY_EVERY },
-  };
-  // JSON is YAML.
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
-  world = {
-    dir,
-    dbPath: join(dir, 'state.db'),
-    configPath,
-    slack,
-    jira,
-    trail,
-    advisor,
-    router,
-    signingSecret,
-    staleKey,
-    env: {
-      ...awsTestEnv(router.url),
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: signingSecret,
-      JIRA_API_TOKEN: jira.apiToken,
-    },
-  };
+  });
+  world = { ...fakes, advisor, router, staleKey, env: serveEnv(fakes, router.url) };
   return world;
 }
 
@@ -407,47 +169,19 @@ async function waitForReview(w: World, serve: Serve): Promise<{ disable: ItemRow
 }
 
 /** POST a signed block_actions click to the running server. */
-async function click(
+function click(
   w: World,
   serve: Serve,
   o: { userId: string; itemId: string; ts: string; actionId?: string },
 ): Promise<Response> {
-  const body = blockActionsBody({
-    userId: o.userId,
-    actionId: o.actionId ?? 'dormant_approve',
-    itemId: o.itemId,
-    channel: CHANNEL,
-    ts: o.ts,
-  });
-  return fetch(`${serve.url}/slack/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(w.signingSecret, body) },
-    body,
-  });
+  return clickSlack(serve, w.signingSecret, o);
 }
 
 async function accessKeyStatus(user: string): Promise<string[]> {
-  const out = await iam.send(new ListAccessKeysCommand({ UserName: user }));
-  return (out.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId}:${k.Status}`);
+  return (await iamAccessKeys(iam, user)).map((k) => `${k.AccessKeyId}:${k.Status}`);
 }
 
-async function hasLoginProfile(user: string): Promise<boolean> {
-  try {
-    await iam.send(new GetLoginProfileCommand({ UserName: user }));
-    return true;
-  } catch (err) {
-    if (/^NoSuchEntity/.test((err as { name?: string }).name ?? '')) return false;
-    throw err;
-  }
-}
-
-/** Every text of an ADF document, in order. */
-function adfText(node: unknown): string {
-  if (typeof node !== 'object' || node === null) return '';
-  const n = node as { type?: string; text?: string; content?: unknown[] };
-  if (n.type === 'text') return n.text ?? '';
-  return (n.content ?? []).map(adfText).join(n.type === 'paragraph' ? '' : ' ');
-}
+const hasLoginProfile = (user: string): Promise<boolean> => iamHasLoginProfile(iam, user);
 
 function postMessages(slack: SlackFake, channel = CHANNEL): number {
   return slack.callsTo('chat.postMessage').filter((c) => c.ok && c.body.channel === channel).length;
@@ -489,7 +223,7 @@ function loggedErrors(serve: Serve): string[] {
 describe('dormant serve, end to end', () => {
   it('reviews in Slack and Jira, takes an approver click, applies it, and reports it in Jira and Slack', async () => {
     const w = await setUp();
-    const serve = await startServe(w.configPath, w.dbPath, w.env);
+    const serve = await startServe(w);
     const { disable, del } = await waitForReview(w, serve);
     // A plan exists, as `dormant history --format json` shows it (read while the checks below run).
     const history = historyJson(w.dbPath);
@@ -611,7 +345,7 @@ describe('dormant serve, end to end', () => {
 
   it('refuses a click from someone who is not an approver, ephemerally, and changes nothing', async () => {
     const w = await setUp();
-    const serve = await startServe(w.configPath, w.dbPath, w.env);
+    const serve = await startServe(w);
     const { disable } = await waitForReview(w, serve);
     const msg = messageOf(w.dbPath, disable.id)!;
 
@@ -638,7 +372,7 @@ describe('dormant serve, end to end', () => {
 
   it('rejects unsigned, wrongly signed, stale and tampered Slack requests with 401, and changes nothing', async () => {
     const w = await setUp();
-    const serve = await startServe(w.configPath, w.dbPath, w.env);
+    const serve = await startServe(w);
     const { disable, del } = await waitForReview(w, serve);
     const msg = messageOf(w.dbPath, disable.id)!;
     const body = blockActionsBody({
@@ -687,7 +421,7 @@ describe('dormant serve, end to end', () => {
 
   it('answers /healthz and, once ready, /readyz', async () => {
     const w = await setUp();
-    const serve = await startServe(w.configPath, w.dbPath, w.env);
+    const serve = await startServe(w);
     const health = await fetch(`${serve.url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
@@ -699,7 +433,7 @@ describe('dormant serve, end to end', () => {
 
   it('sends the owner exactly one DM, however many cycles run', async () => {
     const w = await setUp({ notifyOwners: true, slackUsers: { [OWNER]: 'U0ALICE' } });
-    const serve = await startServe(w.configPath, w.dbPath, w.env);
+    const serve = await startServe(w);
     const { disable, del } = await waitForReview(w, serve);
     await waitForReviewCycles(serve, 3);
 
@@ -726,7 +460,7 @@ describe('dormant serve, end to end', () => {
 
   it('does not ask again to disable a user it has just disabled (no new Slack message, Jira ticket or owner DM)', async () => {
     const w = await setUp({ notifyOwners: true, slackUsers: { [OWNER]: 'U0ALICE' } });
-    const serve = await startServe(w.configPath, w.dbPath, w.env);
+    const serve = await startServe(w);
     const { disable, del } = await waitForReview(w, serve);
     await waitFor('the Jira ticket', () => w.jira.issues.size === 1, { serve });
     const msg = messageOf(w.dbPath, disable.id)!;

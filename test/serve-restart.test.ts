@@ -5,223 +5,58 @@
 // restart still works. The built CLI runs as a child process against moto, the CloudTrail,
 // Slack and Jira fakes. AWS points at moto itself, which has no Access Advisor: that evidence
 // must be recorded as unavailable, never as "no activity". Run `npm run build` first.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { GetLoginProfileCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
-import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { evidenceSummary, type Evidence } from '../src/model/evidence.js';
-import { type CloudTrailFake, startCloudTrailFake } from './support/cloudtrailFake.js';
-import { type JiraFake, startJiraFake } from './support/jiraFake.js';
-import { type MotoServer, awsTestEnv, startMoto } from './support/moto.js';
-import { type SlackFake, blockActionsBody, signSlackRequest, startSlackFake } from './support/slackFake.js';
+import { iamAccessKeys, iamHasLoginProfile, useMoto } from './support/moto.js';
+import {
+  APPROVER,
+  CHANNEL,
+  type ItemRow,
+  type Serve,
+  type ServeExit,
+  type ServeFakes,
+  adfText,
+  clickSlack,
+  itemById,
+  items,
+  messageOf,
+  reviewConfig,
+  serveEnv,
+  startServe,
+  startServeFakes,
+  stopServeFakes,
+  stopServes,
+  waitFor,
+  waitForReviewCycles,
+  writeServeConfig,
+} from './support/serve.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const DAY = 86_400_000;
-const CHANNEL = 'C0REVIEW';
-const APPROVER = 'U_APPROVER';
 const STALE = 'stale.alice';
 const OWNER = 'alice.owner@example.com';
 
 const ago = (days: number): string => new Date(Date.now() - days * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-// ---------------------------------------------------------------- polling
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Poll `fn` until it returns something truthy; fail with `what` (and the service's stderr). */
-async function waitFor<T>(
-  what: string,
-  fn: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  options: { timeoutMs?: number; serve?: Serve } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let lastError: unknown = null;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const tail = options.serve ? `\n--- dormant serve stderr ---\n${options.serve.stderr().slice(-4000)}` : '';
-      const why = lastError ? ` (last error: ${String(lastError)})` : '';
-      throw new Error(`timed out waiting for ${what}${why}${tail}`);
-    }
-    await sleep(100);
-  }
-}
-
-// ---------------------------------------------------------------- the service under test
-
-interface Serve {
-  child: ChildProcess;
-  url: string;
-  stderr(): string;
-  /** Review cycles finished so far (one "plan …: N new item(s)" line each). */
-  reviewCycles(): number;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Set once the process has exited and its output was read. */
-  closed: { code: number | null; signal: NodeJS.Signals | null } | null;
-}
-
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^(AWS_|DORMANT_|SLACK_|JIRA_)/.test(k) || k === 'FORCE_COLOR') continue;
-    env[k] = v;
-  }
-  return env;
-}
-
-const running: Serve[] = [];
-
-async function startServe(w: World): Promise<Serve> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--port', '0', '--config', w.configPath, '--db', `sqlite:${w.dbPath}`],
-    { env: { ...cleanEnv(), ...w.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    // 'close', not 'exit': everything the process wrote has been read by then.
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  const serve: Serve = {
-    child,
-    url: '',
-    stderr: () => err,
-    reviewCycles: () => (err.match(/new item\(s\) from \d+ finding\(s\)/g) ?? []).length,
-    exited,
-    closed: null,
-  };
-  void exited.then((how) => (serve.closed = how));
-  running.push(serve);
-  const port = await Promise.race([
-    waitFor('dormant serve to print its listening line', () => {
-      const m = /dormant serve: listening on http:\/\/127\.0\.0\.1:(\d+)\n/.exec(out);
-      return m ? Number(m[1]) : null;
-    }),
-    exited.then(({ code, signal }) => {
-      throw new Error(`dormant serve exited early (code ${code}, signal ${signal})`);
-    }),
-  ]).catch((e: unknown) => {
-    throw new Error(`${String(e)}\n--- stderr ---\n${err}`);
-  });
-  serve.url = `http://127.0.0.1:${port}`;
-  return serve;
-}
-
 /** How the process ended, or null while it runs. */
-function exitOf(serve: Serve): { code: number | null; signal: NodeJS.Signals | null } | null {
+function exitOf(serve: Serve): ServeExit | null {
   return serve.closed;
-}
-
-async function waitForReviewCycles(serve: Serve, n: number): Promise<void> {
-  const target = serve.reviewCycles() + n;
-  await waitFor(`${n} more review cycle(s)`, () => serve.reviewCycles() >= target, { serve, timeoutMs: 20_000 });
-}
-
-// ---------------------------------------------------------------- the store, read as it is
-
-interface ItemRow {
-  id: string;
-  plan_id: string;
-  seq: number;
-  identity_name: string;
-  action: string;
-  status: string;
-  decided_by: string | null;
-  evidence: string | null;
-  requested_at: string | null;
-}
-
-function query<T>(dbPath: string, sql: string): T[] {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
-
-function items(dbPath: string): ItemRow[] {
-  return query<ItemRow>(
-    dbPath,
-    'SELECT id, plan_id, seq, identity_name, action, status, decided_by, evidence, requested_at FROM plan_items ORDER BY plan_id, seq',
-  );
-}
-
-function itemById(dbPath: string, id: string): ItemRow {
-  const row = items(dbPath).find((i) => i.id === id);
-  if (!row) throw new Error(`no item ${id} in the store`);
-  return row;
-}
-
-function messageOf(dbPath: string, itemId: string): { channel: string; ts: string } | undefined {
-  return query<{ item_id: string; channel: string; ts: string }>(
-    dbPath,
-    'SELECT item_id, channel, ts FROM review_messages',
-  ).find((m) => m.item_id === itemId);
 }
 
 // ---------------------------------------------------------------- the world
 
-let moto: MotoServer;
-let iam: IAMClient;
+const { moto, iam } = useMoto({ resetEach: true });
 
-interface World {
-  dir: string;
-  dbPath: string;
-  configPath: string;
-  slack: SlackFake;
-  jira: JiraFake;
-  trail: CloudTrailFake;
-  signingSecret: string;
+interface World extends ServeFakes {
   env: Record<string, string>;
   staleKey: string;
 }
 
 let world: World | null = null;
 
-beforeAll(async () => {
-  moto = await startMoto();
-  iam = new IAMClient({
-    region: 'us-east-1',
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
-});
-
-afterAll(async () => {
-  iam?.destroy();
-  await moto?.stop();
-});
-
-beforeEach(async () => {
-  await moto.reset();
-});
-
 afterEach(async () => {
-  for (const s of running.splice(0)) {
-    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-    await s.exited;
-  }
+  await stopServes();
   if (world) {
-    await Promise.all([world.slack.stop(), world.jira.stop(), world.trail.stop()]);
-    rmSync(world.dir, { recursive: true, force: true });
+    await stopServeFakes(world);
     world = null;
   }
 });
@@ -241,43 +76,15 @@ async function setUp(): Promise<World> {
       { name: 'active.carol', createDate: ago(300), password: true, passwordLastUsed: ago(2) },
     ],
   });
-  const dir = mkdtempSync(join(tmpdir(), 'dormant-serve-restart-'));
-  const slack = await startSlackFake();
-  const jira = await startJiraFake();
-  const trail = await startCloudTrailFake();
-  const signingSecret = randomBytes(16).toString('hex');
-  const configPath = join(dir, 'dormant.yml');
-  const config = {
+  const fakes = await startServeFakes('dormant-serve-restart-');
+  writeServeConfig(fakes, {
     remediation: { deleteAfterDays: 30, maxActionsPercent: 100 },
     aws: { maxAttempts: 2 },
-    evidence: { cloudtrail: { endpointUrl: trail.url }, accessAdvisor: { timeoutSeconds: 5 } },
-    slack: { enabled: true, channel: CHANNEL, approvers: [APPROVER], apiUrl: slack.apiUrl },
-    jira: {
-      enabled: true,
-      baseUrl: jira.url,
-      email: jira.email,
-      project: 'SEC',
-      transitions: { approved: 'In Review', done: 'Done', denied: "Won't Do" },
-    },
+    evidence: { cloudtrail: { endpointUrl: fakes.trail.url }, accessAdvisor: { timeoutSeconds: 5 } },
+    ...reviewConfig(fakes),
     serve: { schedule: '*/3 * * * * *', applySchedule: '*/2 * * * * *' },
-  };
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
-  world = {
-    dir,
-    dbPath: join(dir, 'state.db'),
-    configPath,
-    slack,
-    jira,
-    trail,
-    signingSecret,
-    staleKey: seeded.users[0]!.keys[0]!,
-    env: {
-      ...awsTestEnv(moto.endpoint),
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: signingSecret,
-      JIRA_API_TOKEN: jira.apiToken,
-    },
-  };
+  });
+  world = { ...fakes, staleKey: seeded.users[0]!.keys[0]!, env: serveEnv(fakes, moto.endpoint) };
   return world;
 }
 
@@ -297,36 +104,15 @@ async function waitForReview(w: World, serve: Serve): Promise<{ disable: ItemRow
   );
 }
 
-async function click(w: World, serve: Serve, itemId: string, ts: string): Promise<Response> {
-  const body = blockActionsBody({ userId: APPROVER, actionId: 'dormant_approve', itemId, channel: CHANNEL, ts });
-  return fetch(`${serve.url}/slack/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(w.signingSecret, body) },
-    body,
-  });
+function click(w: World, serve: Serve, itemId: string, ts: string): Promise<Response> {
+  return clickSlack(serve, w.signingSecret, { userId: APPROVER, itemId, ts });
 }
 
 async function accessKeyStatus(user: string): Promise<string[]> {
-  const out = await iam.send(new ListAccessKeysCommand({ UserName: user }));
-  return (out.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId}:${k.Status}`);
+  return (await iamAccessKeys(iam, user)).map((k) => `${k.AccessKeyId}:${k.Status}`);
 }
 
-async function hasLoginProfile(user: string): Promise<boolean> {
-  try {
-    await iam.send(new GetLoginProfileCommand({ UserName: user }));
-    return true;
-  } catch (err) {
-    if (/^NoSuchEntity/.test((err as { name?: string }).name ?? '')) return false;
-    throw err;
-  }
-}
-
-function adfText(node: unknown): string {
-  if (typeof node !== 'object' || node === null) return '';
-  const n = node as { type?: string; text?: string; content?: unknown[] };
-  if (n.type === 'text') return n.text ?? '';
-  return (n.content ?? []).map(adfText).join(n.type === 'paragraph' ? '' : ' ');
-}
+const hasLoginProfile = (user: string): Promise<boolean> => iamHasLoginProfile(iam, user);
 
 /** What the review channel and Jira hold: posts, issues, issue creations. */
 function counts(w: World): { posts: number; issues: number; creates: number } {
@@ -360,7 +146,7 @@ describe('dormant serve, restarted on the same store', () => {
       expect(summary).not.toMatch(/no service accessed/);
       expect(w.slack.shows(CHANNEL, oldMessage.ts)).toContain('Access Advisor unavailable:');
 
-      first.child.kill(signal);
+      first.kill(signal);
       const exit = await waitFor(`dormant serve to exit after ${signal}`, () => exitOf(first), {
         serve: first,
         timeoutMs: 20_000,
@@ -441,7 +227,7 @@ describe('dormant serve, restarted on the same store', () => {
       () => w.jira.issues.size === 1 && w.slack.calls.some((c) => c.method === 'chat.postMessage' && !c.ok),
       { serve: first },
     );
-    first.child.kill('SIGKILL');
+    first.kill('SIGKILL');
     await first.exited;
     expect(counts(w)).toEqual({ posts: 0, issues: 1, creates: 1 });
     expect(w.slack.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);

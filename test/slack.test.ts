@@ -9,7 +9,7 @@ import { decide } from '../src/engine/decide.js';
 import { scan } from '../src/engine/scan.js';
 import { storePlan } from '../src/engine/storePlan.js';
 import { CloudError, UsageError } from '../src/errors.js';
-import type { Evidence } from '../src/model/evidence.js';
+import { type Evidence, unavailableSection } from '../src/model/evidence.js';
 import type { Identity } from '../src/model/identity.js';
 import type { Plan } from '../src/model/plan.js';
 import { MemoryAccount } from '../src/providers/memory/memory-provider.js';
@@ -29,6 +29,7 @@ import { handleSlackRequest } from '../src/workflow/slack/slack-http.js';
 import { SlackReview } from '../src/workflow/slack/slack-review.js';
 import { verifySlackSignature } from '../src/workflow/slack/slack-signature.js';
 import { SlackSocketReceiver } from '../src/workflow/slack/slack-socket.js';
+import { accessKey, awsUser, password } from './support/identities.js';
 import {
   type SlackFake,
   blockActionsBody,
@@ -50,28 +51,11 @@ function ago(days: number): string {
 }
 
 function user(name: string, tags: Record<string, string>, extra: Partial<Identity> = {}): Identity {
-  return {
-    provider: 'aws',
-    account: ACCOUNT,
-    kind: 'user',
-    id: `arn:aws:iam::${ACCOUNT}:user/${name}`,
-    name,
-    path: '/',
-    createdAt: ago(400),
-    credentials: [
-      {
-        kind: 'access-key',
-        id: null,
-        handle: 'access_key_1',
-        status: 'Active',
-        createdAt: ago(400),
-        lastUse: 'used',
-        lastUsedAt: ago(200),
-      },
-    ],
+  return awsUser(name, ago(400), {
+    credentials: [accessKey({ handle: 'access_key_1', createdAt: ago(400), lastUse: 'used', lastUsedAt: ago(200) })],
     tags,
     ...extra,
-  };
+  });
 }
 
 /** alice and dave (same owner, in Slack), bob (owner not in Slack), carol (an unused key only, no owner). */
@@ -84,16 +68,8 @@ function account(extraStale = 0): MemoryAccount {
       {},
       {
         credentials: [
-          { kind: 'password', id: null, status: 'enabled', createdAt: ago(400), lastUse: 'used', lastUsedAt: ago(2) },
-          {
-            kind: 'access-key',
-            id: null,
-            handle: 'access_key_1',
-            status: 'Active',
-            createdAt: ago(300),
-            lastUse: 'used',
-            lastUsedAt: ago(150),
-          },
+          password({ createdAt: ago(400), lastUse: 'used', lastUsedAt: ago(2) }),
+          accessKey({ handle: 'access_key_1', createdAt: ago(300), lastUse: 'used', lastUsedAt: ago(150) }),
         ],
       },
     ),
@@ -218,14 +194,10 @@ describe('Block Kit builders', () => {
     const cfg = config();
     const { views } = await makePlan(cfg);
     const long = 'x'.repeat(10_000);
-    const evidence: Evidence = {
-      cloudtrail: {
-        status: 'unavailable',
-        collectedAt: NOW.toISOString(),
-        reason: `AccessDenied <@channel> & ${long}`,
-      },
-      accessAdvisor: { status: 'unavailable', collectedAt: NOW.toISOString(), reason: 'n/a' },
-    };
+    const evidence: Evidence = [
+      unavailableSection('cloudtrail', 'CloudTrail', `AccessDenied <@channel> & ${long}`, NOW),
+      unavailableSection('access-advisor', 'Access Advisor', 'n/a', NOW),
+    ];
     const hostile: ReviewView = {
       ...views[0]!,
       owner: '<!channel> & <script>',

@@ -1,11 +1,9 @@
 // The store on both engines (DESIGN §5): SQLite in a temp file and a real PostgreSQL
 // server. Migrations on open, all-or-nothing transactions, locks, and the plan/scan records.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/config.js';
 import { decide } from '../src/engine/decide.js';
 import { storePlan } from '../src/engine/storePlan.js';
@@ -24,9 +22,10 @@ import {
 } from '../src/store/plans.js';
 import { saveScan } from '../src/store/scans.js';
 import { Store } from '../src/store/store.js';
-import { clearPgDatabase, freshPgDatabase, type FreshPgDatabase } from './support/pg.js';
+import { accessKey, awsFinding, awsUser, scanResult as builtScan, scanned } from './support/identities.js';
+import { freshPgDatabase } from './support/pg.js';
+import { ENGINES, useBothEngines } from './support/stores.js';
 
-const ACCOUNT = '123456789012';
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 const DAY = 86_400_000;
 const TABLES = [
@@ -46,47 +45,26 @@ const TABLES = [
 ] as const;
 
 function identity(name: string, state: ScannedIdentity['state'] = 'inactive'): ScannedIdentity {
-  return {
-    provider: 'aws',
-    account: ACCOUNT,
-    kind: 'user',
-    id: `arn:aws:iam::${ACCOUNT}:user/${name}`,
-    name,
-    path: '/',
+  const key = accessKey({
+    id: `AKIA${name.toUpperCase().padEnd(16, 'X')}`,
     createdAt: '2025-01-01T00:00:00Z',
-    credentials: [
-      {
-        kind: 'access-key',
-        id: `AKIA${name.toUpperCase().padEnd(16, 'X')}`,
-        status: 'Active',
-        createdAt: '2025-01-01T00:00:00Z',
-        lastUsedAt: '2025-02-01T00:00:00Z',
-        lastUse: 'used',
-      },
-    ],
-    tags: { owner: `${name}@example.com` },
-    lastActivityAt: '2025-02-01T00:00:00Z',
-    state,
-    exemptReason: null,
-  };
+    lastUsedAt: '2025-02-01T00:00:00Z',
+    lastUse: 'used',
+  });
+  const user = awsUser(name, '2025-01-01T00:00:00Z', { credentials: [key], tags: { owner: `${name}@example.com` } });
+  return scanned(user, { lastActivityAt: '2025-02-01T00:00:00Z', state });
 }
 
 function finding(name: string, ruleId: string, credentialId: string | null = null): Finding {
-  return {
-    id: `${ruleId}-${name}-${credentialId ?? ''}`,
-    ruleId,
+  return awsFinding(name, ruleId, {
     rule: ruleId === 'DORMANT-AWS-001' ? 'inactive-user' : 'unused-access-key',
-    severity: 'medium',
-    identityId: `arn:aws:iam::${ACCOUNT}:user/${name}`,
-    identityName: name,
-    account: ACCOUNT,
     credentialId,
     message: `${name} is stale`,
     lastActivityAt: '2025-02-01T00:00:00Z',
     daysSinceActivity: 659,
     compliance: ['CIS AWS 1.12'],
     recommendedAction: ruleId === 'DORMANT-AWS-001' ? 'disable-user' : 'deactivate-key',
-  };
+  });
 }
 
 /** Two stale users (one user-level finding each, one with a key finding too) and an active one. */
@@ -94,18 +72,7 @@ function scanResult(identities = [identity('alice'), identity('bob'), identity('
   const names = identities.filter((i) => i.state === 'inactive').map((i) => i.name);
   const findings = names.flatMap((n) => [finding(n, 'DORMANT-AWS-001')]);
   if (names.includes('alice')) findings.push(finding('alice', 'DORMANT-AWS-002', 'AKIAALICEXXXXXXXXXXX'));
-  return {
-    schemaVersion: 1,
-    generatedAt: NOW.toISOString(),
-    source: 'api',
-    dataAsOf: null,
-    accounts: [ACCOUNT],
-    settings: { inactiveDays: 90 },
-    identities,
-    findings,
-    warnings: ['a warning'],
-    summary: { identities: identities.length, inactive: names.length, exempt: 0, findings: findings.length },
-  };
+  return builtScan(identities, findings, { generatedAt: NOW.toISOString(), warnings: ['a warning'] });
 }
 
 const CONFIG = parseConfig({});
@@ -125,23 +92,9 @@ function deadPid(): number {
   return child.pid!;
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'dormant-store-'));
-let pgdb: FreshPgDatabase | undefined;
-let seq = 0;
+const stores = useBothEngines('dormant-store-');
 
-beforeAll(async () => {
-  pgdb = await freshPgDatabase();
-});
-
-afterAll(async () => {
-  await pgdb?.drop();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-describe.each([
-  ['sqlite', () => `sqlite:${join(tmp, `state-${++seq}.db`)}`],
-  ['postgres', () => pgdb!.url],
-] as const)('store on %s', (engine, target) => {
+describe.each(ENGINES)('store on %s', (engine) => {
   let url: string;
   let store: Store;
   const opened: Store[] = [];
@@ -153,8 +106,7 @@ describe.each([
   }
 
   beforeEach(async () => {
-    url = target();
-    if (engine === 'postgres') await clearPgDatabase(url);
+    url = await stores.fresh(engine, `sqlite:${stores.sqliteFile()}`);
     store = await open();
     return async () => {
       for (const s of opened.splice(0)) await s.close().catch(() => undefined);
@@ -165,7 +117,7 @@ describe.each([
     // A database nobody has opened yet: the first open creates the schema.
     const fresh = engine === 'postgres' ? await freshPgDatabase() : null;
     try {
-      const freshUrl = fresh?.url ?? `sqlite:${join(tmp, `fresh-${++seq}.db`)}`;
+      const freshUrl = fresh?.url ?? `sqlite:${stores.sqliteFile('fresh')}`;
       const first = await open(freshUrl);
       const migrations = async (s: Store) =>
         (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(s.db)).rows.map(

@@ -14,6 +14,8 @@ export interface GlobalFlags {
   region?: string;
   endpointUrl?: string;
   db?: string;
+  /** `--provider aws,entra`: the providers to scan (default: AWS plus those the config enables). */
+  provider?: string;
   quiet?: boolean;
   verbose?: boolean;
 }

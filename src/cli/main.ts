@@ -41,7 +41,7 @@ const COMMAND_MODULE: Record<string, string> = {
   permissions: 'permissions',
 };
 
-const GLOBAL_VALUE_FLAGS = new Set(['--config', '--profile', '--region', '--endpoint-url', '--db']);
+const GLOBAL_VALUE_FLAGS = new Set(['--config', '--profile', '--region', '--endpoint-url', '--db', '--provider']);
 
 /** The command word in argv, skipping global flags and their values. */
 export function commandWord(argv: string[]): string | undefined {
@@ -66,6 +66,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
     .option('--region <REGION>', 'AWS region for API calls (default us-east-1)')
     .option('--endpoint-url <URL>', 'custom AWS endpoint (also AWS_ENDPOINT_URL)')
     .option('--db <PATH|URL>', 'state store: a SQLite path or postgres:// URL')
+    .option('--provider <LIST>', 'providers to scan, comma-separated: aws,entra (default: aws plus those enabled in the config)')
     .option('--quiet', 'only errors on stderr')
     .option('--verbose', 'debug lines and stack traces on stderr')
     .configureOutput({

@@ -7,55 +7,39 @@ import { type Config, parseConfig } from '../config/config.js';
 import { GuardError } from '../errors.js';
 import type { Identity } from '../model/identity.js';
 import type { ActionName } from '../model/finding.js';
+import type { Plan } from '../model/plan.js';
 import { MemoryAccount } from '../providers/memory/memory-provider.js';
-import type { ActionSettings, ActionTarget, StepRunner } from '../providers/provider.js';
+import type { ActionTarget, StepRunner } from '../providers/provider.js';
+import type { MemoryBackup } from '../providers/memory/memory-provider.js';
+import { describersFor } from '../providers/registry.js';
 import { backupsForUser } from '../store/backups.js';
 import { journalFor } from '../store/journal.js';
 import { getPlan, insertPlan, openItems, snoozedUntil } from '../store/plans.js';
 import { saveScan } from '../store/scans.js';
-import { Store } from '../store/store.js';
+import { Store, newId } from '../store/store.js';
 import { apply } from './apply.js';
 import { decide } from './decide.js';
 import { buildPlan } from './plan.js';
 import { scan } from './scan.js';
+import { accessKey, awsUser, password } from '../../test/support/identities.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const ACCOUNT = '123456789012';
 
 function user(name: string, createdDaysAgo: number, extra: Partial<Identity> = {}): Identity {
-  return {
-    provider: 'aws',
-    account: ACCOUNT,
-    kind: 'user',
-    id: `arn:aws:iam::${ACCOUNT}:user/${name}`,
-    name,
-    path: '/',
-    createdAt: new Date(NOW.getTime() - createdDaysAgo * 86_400_000).toISOString(),
-    credentials: [],
-    ...extra,
-  };
+  return awsUser(name, new Date(NOW.getTime() - createdDaysAgo * 86_400_000).toISOString(), extra);
 }
 
 function staleUser(name: string): Identity {
   return user(name, 400, {
     credentials: [
-      {
-        kind: 'access-key',
-        id: null,
+      accessKey({
         handle: 'access_key_1',
-        status: 'Active',
         createdAt: '2025-10-01T00:00:00Z',
         lastUse: 'used',
         lastUsedAt: '2025-11-01T00:00:00Z',
-      },
-      {
-        kind: 'password',
-        id: null,
-        status: 'enabled',
-        createdAt: '2025-10-01T00:00:00Z',
-        lastUse: 'never',
-        lastUsedAt: null,
-      },
+      }),
+      password({ createdAt: '2025-10-01T00:00:00Z', lastUse: 'never', lastUsedAt: null }),
     ],
   });
 }
@@ -79,9 +63,11 @@ async function planFor(account: MemoryAccount, config: Config) {
     const out = buildPlan({
       result,
       config,
+      planId: newId('pl'),
       scanId,
       createdBy: 't',
       now: NOW,
+      describers: describersFor(config),
       openItems: await openItems(trx),
       snoozed: await snoozedUntil(trx, NOW.toISOString()),
     });
@@ -97,26 +83,31 @@ function fleet(stale: string[], active = 10): MemoryAccount {
 
 const loose = parseConfig({ remediation: { deleteAfterDays: 0, maxActionsPercent: 100 } });
 
+/** Approves these items of the plan (all of them by default) as alice, from the CLI. */
+function approve(plan: Plan, items: string[] | 'all' = 'all') {
+  return decide(store, {
+    planId: plan.id,
+    items: items === 'all' ? [] : items,
+    all: items === 'all',
+    decision: 'approve',
+    by: 'alice',
+    reason: null,
+    channel: 'cli',
+    now: NOW,
+  });
+}
+
 describe('apply', () => {
   it('disables then deletes in one run with deleteAfterDays 0, backing up first', async () => {
     const account = fleet(['sam']);
     const plan = await planFor(account, loose);
-    await decide(store, {
-      planId: plan.id,
-      items: [],
-      all: true,
-      decision: 'approve',
-      by: 'alice',
-      reason: null,
-      channel: 'cli',
-      now: NOW,
-    });
+    await approve(plan);
     const report = await apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => NOW });
     expect(report.done.map((i) => i.action)).toEqual(['disable-user', 'delete-user']);
     expect(account.users.has('sam')).toBe(false);
     const backups = await backupsForUser(store.db, 'sam');
     expect(backups).toHaveLength(2);
-    expect(backups.at(-1)!.data.accessKeys[0]!.status).toBe('Active');
+    expect((backups.at(-1)!.envelope.data as MemoryBackup).accessKeys[0]!.status).toBe('Active');
     const journal = await journalFor(store.db, { planId: plan.id });
     const firstChange = journal.findIndex((e) => e.phase === 'intent' && e.step.startsWith('deactivate-key'));
     const firstBackup = journal.findIndex((e) => e.step === 'backup');
@@ -128,16 +119,7 @@ describe('apply', () => {
     const config = parseConfig({ remediation: { deleteAfterDays: 30, maxActionsPercent: 100 } });
     const account = fleet(['sam']);
     const plan = await planFor(account, config);
-    await decide(store, {
-      planId: plan.id,
-      items: [],
-      all: true,
-      decision: 'approve',
-      by: 'alice',
-      reason: null,
-      channel: 'cli',
-      now: NOW,
-    });
+    await approve(plan);
     const report = await apply(store, account, { planId: plan.id, config, by: 'alice', now: () => NOW });
     expect(report.done.map((i) => i.action)).toEqual(['disable-user']);
     expect(report.notDue.map((n) => n.reason)).toEqual(['not before 2026-12-22T12:00:00.000Z']);
@@ -148,16 +130,7 @@ describe('apply', () => {
     const account = fleet(['sam', 'tom']);
     const plan = await planFor(account, loose);
     const sams = plan.items.filter((i) => i.identityName === 'sam').map((i) => i.id);
-    await decide(store, {
-      planId: plan.id,
-      items: sams,
-      all: false,
-      decision: 'approve',
-      by: 'alice',
-      reason: null,
-      channel: 'cli',
-      now: NOW,
-    });
+    await approve(plan, sams);
     await apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => NOW });
     expect(account.users.has('sam')).toBe(false);
     expect(account.users.get('tom')!.identity.credentials.map((c) => c.status)).toEqual(['Active', 'enabled']);
@@ -167,16 +140,7 @@ describe('apply', () => {
     const account = fleet(['a1', 'a2'], 8); // 2 users disabled + deleted = 2 identities (4 actions) of 10
     const tight = parseConfig({ remediation: { deleteAfterDays: 0, maxActionsPercent: 10 } });
     const plan = await planFor(account, tight);
-    await decide(store, {
-      planId: plan.id,
-      items: [],
-      all: true,
-      decision: 'approve',
-      by: 'alice',
-      reason: null,
-      channel: 'cli',
-      now: NOW,
-    });
+    await approve(plan);
     await expect(
       apply(store, account, { planId: plan.id, config: tight, by: 'alice', now: () => NOW }),
     ).rejects.toThrow(/would act on 2 of 10 identities, more than remediation.maxActionsPercent \(10%, 1\)/);
@@ -232,16 +196,7 @@ describe('apply', () => {
     const account2 = fleet(['sue']);
     const plan2 = await planFor(account2, loose);
     expect(plan2.items.map((i) => i.identityName)).toEqual(['sue', 'sue']);
-    await decide(store, {
-      planId: plan2.id,
-      items: [],
-      all: true,
-      decision: 'approve',
-      by: 'alice',
-      reason: null,
-      channel: 'cli',
-      now: NOW,
-    });
+    await approve(plan2);
     account2.users.get('sue')!.tags['dormant:exempt'] = 'True';
     await expect(
       apply(store, account2, { planId: plan2.id, config: loose, by: 'alice', now: () => NOW }),
@@ -253,16 +208,7 @@ describe('apply', () => {
   it('skips a user with activity after the plan, recording why', async () => {
     const account = fleet(['sam']);
     const plan = await planFor(account, loose);
-    await decide(store, {
-      planId: plan.id,
-      items: [],
-      all: true,
-      decision: 'approve',
-      by: 'alice',
-      reason: null,
-      channel: 'cli',
-      now: NOW,
-    });
+    await approve(plan);
     const key = account.users.get('sam')!.identity.credentials.find((c) => c.kind === 'access-key')!;
     key.lastUsedAt = '2026-11-22T13:00:00Z';
     const later = new Date('2026-11-22T14:00:00Z');
@@ -279,28 +225,19 @@ describe('apply', () => {
   it('fails one item on an API error, goes on with the others, and resumes it on the next run', async () => {
     class Flaky extends MemoryAccount {
       failures = 1;
-      override async perform(action: ActionName, target: ActionTarget, settings: ActionSettings, steps: StepRunner) {
-        if (target.userName === 'sam' && action === 'delete-user' && this.failures-- > 0) {
+      override async perform(action: ActionName, target: ActionTarget, steps: StepRunner) {
+        if (target.identity.name === 'sam' && action === 'delete-user' && this.failures-- > 0) {
           await steps.step('delete-login-profile', async () => undefined);
           throw new Error('AWS failed iam:DeleteUser with HTTP 500 (InternalFailure) after 5 attempts; retry later');
         }
-        return super.perform(action, target, settings, steps);
+        return super.perform(action, target, steps);
       }
     }
     const base = fleet(['sam', 'tom']);
     const account = Object.assign(new Flaky(ACCOUNT), { users: base.users }) as Flaky;
     Object.defineProperty(account, 'users', { value: base.users });
     const plan = await planFor(account, loose);
-    await decide(store, {
-      planId: plan.id,
-      items: [],
-      all: true,
-      decision: 'approve',
-      by: 'alice',
-      reason: null,
-      channel: 'cli',
-      now: NOW,
-    });
+    await approve(plan);
     const first = await apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => NOW });
     expect(first.failed.map((f) => [f.item.identityName, f.item.action])).toEqual([['sam', 'delete-user']]);
     expect(first.done.map((i) => `${i.identityName}:${i.action}`)).toEqual([

@@ -3,7 +3,7 @@ import type { PlanItem } from '../model/plan.js';
 import { DAY_MS } from '../model/time.js';
 import { UsageError } from '../errors.js';
 import { getPlan, recordDecision, setItemStatus } from '../store/plans.js';
-import type { Store } from '../store/store.js';
+import type { Db, Store } from '../store/store.js';
 
 export interface Decision {
   planId: string;
@@ -57,10 +57,7 @@ export async function decide(store: Store, d: Decision): Promise<DecisionResult>
         result.unchanged.push({ item, why: `already ${item.status}` });
         continue;
       }
-      const status = d.decision === 'approve' ? 'approved' : 'denied';
-      await setItemStatus(trx, item.id, status, d.decision === 'deny' ? d.reason : null, { by: d.by, at });
-      await recordDecision(trx, {
-        item,
+      const status = await recordItemDecision(store, trx, item, {
         decision: d.decision,
         by: d.by,
         reason: d.reason,
@@ -68,15 +65,50 @@ export async function decide(store: Store, d: Decision): Promise<DecisionResult>
         snoozeUntil,
         at,
       });
-      await store.audit(trx, {
-        actor: d.by,
-        kind: d.decision === 'approve' ? 'item.approved' : 'item.denied',
-        planId: plan.id,
-        itemId: item.id,
-        detail: { reason: d.reason, channel: d.channel, snoozeUntil },
-      });
       result.changed.push({ ...item, status, decidedBy: d.by, decidedAt: at });
     }
     return result;
   });
+}
+
+/**
+ * One decision on one item: its status, the approval row and the audit event, in the caller's
+ * transaction. Every channel (CLI, `apply --yes`, Slack, Jira, web) records decisions through here.
+ */
+export async function recordItemDecision(
+  store: Store,
+  trx: Db,
+  item: PlanItem,
+  d: {
+    decision: 'approve' | 'deny';
+    by: string;
+    reason: string | null;
+    channel: string;
+    snoozeUntil: string | null;
+    at: string;
+    /** What the audit event records as the channel, when it says more than `channel` (`apply --yes`). */
+    auditChannel?: string;
+  },
+): Promise<'approved' | 'denied'> {
+  const status = d.decision === 'approve' ? 'approved' : 'denied';
+  await setItemStatus(trx, item.id, status, d.decision === 'deny' ? d.reason : null, { by: d.by, at: d.at });
+  await recordDecision(trx, {
+    item,
+    decision: d.decision,
+    by: d.by,
+    reason: d.reason,
+    channel: d.channel,
+    snoozeUntil: d.snoozeUntil,
+    at: d.at,
+  });
+  await store.audit(trx, {
+    actor: d.by,
+    kind: d.decision === 'approve' ? 'item.approved' : 'item.denied',
+    planId: item.planId,
+    itemId: item.id,
+    detail: d.auditChannel
+      ? { channel: d.auditChannel }
+      : { reason: d.reason, channel: d.channel, snoozeUntil: d.snoozeUntil },
+  });
+  return status;
 }

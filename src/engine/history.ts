@@ -1,5 +1,6 @@
 /** What was planned, approved, done, skipped and failed, by whom and when. */
 import type { PlanItem } from '../model/plan.js';
+import { listAudit } from '../store/audit.js';
 import { getPlan, listPlans, approvalsFor } from '../store/plans.js';
 import type { Store } from '../store/store.js';
 
@@ -37,14 +38,5 @@ export async function history(store: Store): Promise<HistoryDocument> {
     }));
     plans.push({ id: plan.id, createdAt: plan.createdAt, createdBy: plan.createdBy, items: plan.items, decisions });
   }
-  const rows = await store.db.selectFrom('audit_events').selectAll().orderBy('id').execute();
-  const events = rows.map((r) => ({
-    at: r.at,
-    actor: r.actor,
-    kind: r.kind,
-    planId: r.plan_id,
-    itemId: r.item_id,
-    detail: JSON.parse(r.detail) as unknown,
-  }));
-  return { plans, events };
+  return { plans, events: await listAudit(store.db) };
 }

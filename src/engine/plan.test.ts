@@ -4,58 +4,31 @@ import { parseConfig } from '../config/config.js';
 import type { Finding, ScanResult, ScannedIdentity } from '../model/finding.js';
 import type { PlanItem } from '../model/plan.js';
 import { GuardError } from '../errors.js';
+import { describersFor } from '../providers/registry.js';
+import { awsFinding, awsUser, scanResult, scanned } from '../../test/support/identities.js';
 import { buildPlan } from './plan.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 
 function identity(name: string, extra: Partial<ScannedIdentity> = {}): ScannedIdentity {
-  return {
-    provider: 'aws',
-    account: '123456789012',
-    kind: 'user',
-    id: `arn:aws:iam::123456789012:user/${name}`,
-    name,
-    path: '/',
-    createdAt: '2024-01-01T00:00:00Z',
-    credentials: [],
+  return scanned(awsUser(name, '2024-01-01T00:00:00Z'), {
     lastActivityAt: '2024-01-01T00:00:00Z',
     state: 'active',
-    exemptReason: null,
     ...extra,
-  };
+  });
 }
 
 function finding(name: string, ruleId: string, credentialId: string | null = null, days = 143): Finding {
-  return {
-    id: `${ruleId}-${name}-${credentialId ?? ''}`,
-    ruleId,
-    rule: ruleId,
+  return awsFinding(name, ruleId, {
     severity: ruleId === 'DORMANT-AWS-005' ? 'low' : 'medium',
-    identityId: `arn:aws:iam::123456789012:user/${name}`,
-    identityName: name,
-    account: '123456789012',
     credentialId,
     message: 'x',
-    lastActivityAt: null,
     daysSinceActivity: days,
-    compliance: [],
-    recommendedAction: 'notify',
-  };
+  });
 }
 
 function result(identities: ScannedIdentity[], findings: Finding[]): ScanResult {
-  return {
-    schemaVersion: 1,
-    generatedAt: NOW.toISOString(),
-    source: 'api',
-    dataAsOf: null,
-    accounts: ['123456789012'],
-    settings: { inactiveDays: 90 },
-    identities,
-    findings,
-    warnings: [],
-    summary: { identities: identities.length, inactive: 0, exempt: 0, findings: findings.length },
-  };
+  return scanResult(identities, findings, { generatedAt: NOW.toISOString() });
 }
 
 function plan(
@@ -65,7 +38,18 @@ function plan(
   snoozed = new Map<string, string>(),
   disabled = new Map<string, { itemId: string; doneAt: string }>(),
 ) {
-  return buildPlan({ result: r, config, scanId: 'sc-1', createdBy: 'tester', now: NOW, openItems, snoozed, disabled });
+  return buildPlan({
+    result: r,
+    config,
+    planId: 'pl-test',
+    scanId: 'sc-1',
+    createdBy: 'tester',
+    now: NOW,
+    describers: describersFor(config),
+    openItems,
+    snoozed,
+    disabled,
+  });
 }
 
 describe('buildPlan', () => {

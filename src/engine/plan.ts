@@ -1,21 +1,29 @@
 /**
- * The planner: turns a scan's findings into plan items with the default actions of
- * DESIGN §2, staged (disable now, delete after `deleteAfterDays`), without duplicating
- * items still open from earlier plans and without touching snoozed identities.
+ * The planner: turns a scan's findings into plan items, reading each rule's metadata
+ * (scope, default action, verdict): identity verdicts are staged (disable now, delete after
+ * `deleteAfterDays`), credential verdicts get their rule's action. Open items of earlier plans
+ * are not duplicated, snoozed and protected identities are left out, and every sentence is in
+ * the provider's words (its ActionDescriber).
  */
 import type { Config } from '../config/config.js';
-import type { Finding, ScanResult } from '../model/finding.js';
+import type { ActionName, Finding, ScanResult, ScannedIdentity } from '../model/finding.js';
+import type { ProviderName } from '../model/identity.js';
 import type { Plan, PlanItem } from '../model/plan.js';
 import { DAY_MS } from '../model/time.js';
 import { GuardError } from '../errors.js';
-import { newId } from '../store/store.js';
+import type { ActionDescriber } from '../providers/provider.js';
+import { RULES, type Rule } from '../rules/index.js';
 
 export interface PlanInput {
   result: ScanResult;
   config: Config;
+  /** The plan's id (the store makes it). */
+  planId: string;
   scanId: string;
   createdBy: string;
   now: Date;
+  /** Plan sentences per provider. */
+  describers: Partial<Record<ProviderName, ActionDescriber>>;
   /** Items still open in earlier plans (pending, approved or failed). */
   openItems: PlanItem[];
   /** Identities snoozed by a deny, until when. */
@@ -26,28 +34,32 @@ export interface PlanInput {
 
 export interface PlanOutput {
   plan: Plan;
-  /** Why some findings got no item (caller, snoozed, already planned, no key id). */
+  /** Why some findings got no item (protected, snoozed, already planned, no credential id). */
   notes: string[];
 }
 
-const USER_RULES = new Set(['DORMANT-AWS-001', 'DORMANT-AWS-003']);
-const KEY_ID = /^(AKIA|ASIA|AIDA|AKID)[A-Z0-9]{12,}$/;
+const RULE_BY_ID = new Map<string, Rule>(RULES.map((r) => [r.id, r]));
 
-function days(f: Finding | undefined): string {
-  return f?.daysSinceActivity !== null && f?.daysSinceActivity !== undefined
-    ? `${f.daysSinceActivity} days`
-    : 'never used';
-}
+/** A words-only describer for a provider that has none registered (never used for acting). */
+const PLAIN: ActionDescriber = {
+  describe: (r) => `${r.action} ${r.credential?.id ? `${r.credential.id} of ` : ''}${r.identity.name} (${r.reason})`,
+  irreversible: () => false,
+  isCredentialId: () => true,
+};
 
-export function disableWhat(config: Config): string {
-  const parts = config.remediation.disableUser.map((s) =>
-    s === 'deactivate-keys'
-      ? 'deactivate its access keys'
-      : s === 'remove-password'
-        ? 'remove its console password'
-        : 'attach the quarantine policy',
-  );
-  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'nothing');
+function reasonFor(rule: Rule | undefined, f: Finding): string {
+  const days =
+    f.daysSinceActivity !== null && f.daysSinceActivity !== undefined ? `${f.daysSinceActivity} days` : null;
+  switch (rule?.verdict) {
+    case 'never-used':
+      return 'never used';
+    case 'inactive':
+      return days ? `inactive ${days}` : 'never used';
+    case 'unrotated':
+      return 'not rotated';
+    default:
+      return days ? `unused ${days}` : 'never used';
+  }
 }
 
 export function buildPlan(input: PlanInput): PlanOutput {
@@ -57,25 +69,32 @@ export function buildPlan(input: PlanInput): PlanOutput {
       'refusing to plan from an empty inventory: a scan that sees no users is more likely broken than right; check the source and credentials',
     );
   }
-  const planId = newId('pl');
+  const planId = input.planId;
   const createdAt = now.toISOString();
   const items: PlanItem[] = [];
   const notes: string[] = [];
-  const open = new Set(input.openItems.map((i) => `${i.identityId}|${i.action}|${i.credentialId ?? ''}`));
-  const openWhere = new Map(input.openItems.map((i) => [`${i.identityId}|${i.action}|${i.credentialId ?? ''}`, i]));
+  const keyOf = (identityId: string, action: ActionName, credentialId: string | null) =>
+    `${identityId}|${action}|${credentialId ?? ''}`;
+  const openWhere = new Map(input.openItems.map((i) => [keyOf(i.identityId, i.action, i.credentialId), i]));
+  const open = new Set(openWhere.keys());
+  const actingOn = new Set(
+    input.openItems.filter((i) => i.action !== 'notify').map((i) => `${i.identityId}|${i.credentialId ?? ''}`),
+  );
   const byIdentity = new Map<string, Finding[]>();
   for (const f of result.findings) byIdentity.set(f.identityId, [...(byIdentity.get(f.identityId) ?? []), f]);
+  const identities = new Map<string, ScannedIdentity>(result.identities.map((i) => [i.id, i]));
 
   const add = (
     f: Finding,
-    action: PlanItem['action'],
+    provider: ProviderName,
+    action: ActionName,
     credentialId: string | null,
     ruleFindings: Finding[],
     sentence: string,
     notBefore: Date,
     dependsOn: string | null,
   ): PlanItem | null => {
-    const key = `${f.identityId}|${action}|${credentialId ?? ''}`;
+    const key = keyOf(f.identityId, action, credentialId);
     if (open.has(key)) {
       const prior = openWhere.get(key)!;
       notes.push(`${f.identityName}: ${action} is already open in plan ${prior.planId} (item ${prior.seq})`);
@@ -86,6 +105,7 @@ export function buildPlan(input: PlanInput): PlanOutput {
       id: `${planId}-${seq}`,
       planId,
       seq,
+      provider,
       identityId: f.identityId,
       identityName: f.identityName,
       account: f.account,
@@ -103,14 +123,24 @@ export function buildPlan(input: PlanInput): PlanOutput {
     };
     items.push(item);
     open.add(key);
+    if (action !== 'notify') actingOn.add(`${f.identityId}|${credentialId ?? ''}`);
     return item;
   };
 
   for (const [identityId, findings] of byIdentity) {
-    const identity = result.identities.find((i) => i.id === identityId);
-    const name = findings[0]!.identityName;
-    if (identity?.isCaller) {
-      notes.push(`${name}: dormant runs as this identity; it is reported but never acted on`);
+    const identity = identities.get(identityId);
+    const first = findings[0]!;
+    const name = first.identityName;
+    const provider: ProviderName = identity?.provider ?? first.provider ?? 'aws';
+    const kind = identity?.kind ?? 'user';
+    const words = input.describers[provider] ?? PLAIN;
+    const protectedReason = identity?.isCaller
+      ? 'dormant runs as this identity'
+      : identity?.protectedReason
+        ? `protected (${identity.protectedReason})`
+        : null;
+    if (protectedReason) {
+      notes.push(`${name}: ${protectedReason}; it is reported but never acted on`);
       continue;
     }
     const snoozedUntil = input.snoozed.get(identityId);
@@ -118,79 +148,99 @@ export function buildPlan(input: PlanInput): PlanOutput {
       notes.push(`${name}: snoozed until ${snoozedUntil}`);
       continue;
     }
-    const userLevel = findings.find((f) => USER_RULES.has(f.ruleId));
-    if (userLevel) {
-      // The user-level action subsumes the credential-level ones of the same user.
-      const covered = findings.filter((f) => f.ruleId !== 'DORMANT-AWS-005');
-      const reason = userLevel.ruleId === 'DORMANT-AWS-003' ? 'never used' : `inactive ${days(userLevel)}`;
+    const ruleOf = (f: Finding) => RULE_BY_ID.get(f.ruleId);
+    const identityLevel = findings.find((f) => ruleOf(f)?.scope === 'identity');
+    const notifyOnly = identity?.notifyOnlyReason ?? null;
+    if (identityLevel) {
+      const rule = ruleOf(identityLevel);
+      const reason = reasonFor(rule, identityLevel);
+      // The identity-level action subsumes its credential-level ones, except reminders.
+      const covered = findings.filter((f) => ruleOf(f)?.defaultAction !== 'notify');
+      if (notifyOnly || rule?.defaultAction === 'notify') {
+        add(
+          identityLevel,
+          provider,
+          'notify',
+          null,
+          covered,
+          words.describe({
+            action: 'notify',
+            identity: { name, kind },
+            credential: null,
+            reason,
+            deleteAfterDays: null,
+            notifyOnlyReason: notifyOnly,
+          }),
+          now,
+          null,
+        );
+        continue;
+      }
       const after = config.remediation.deleteAfterDays;
       const alreadyDisabled = input.disabled?.get(identityId);
       let disableId: string | null;
       let deleteFrom = now;
       if (alreadyDisabled) {
-        // Disabling is not activity: the user still looks inactive. Don't ask to disable it again.
+        // Disabling is not activity: the identity still looks inactive. Don't ask to disable it again.
         notes.push(`${name}: already disabled by dormant (item ${alreadyDisabled.itemId})`);
         disableId = alreadyDisabled.itemId;
         deleteFrom = new Date(alreadyDisabled.doneAt);
       } else {
-        const disable = add(
-          userLevel,
-          'disable-user',
-          null,
-          covered,
-          `Disable user ${name}: ${disableWhat(config)} (${reason})`,
-          now,
-          null,
-        );
+        const sentence = words.describe({
+          action: 'disable-user',
+          identity: { name, kind },
+          credential: null,
+          reason,
+          deleteAfterDays: after,
+        });
+        const disable = add(identityLevel, provider, 'disable-user', null, covered, sentence, now, null);
         // Deduplicated against an open item: the delete must still wait for that one.
-        disableId = disable?.id ?? openWhere.get(`${identityId}|disable-user|`)?.id ?? null;
+        disableId = disable?.id ?? openWhere.get(keyOf(identityId, 'disable-user', null))?.id ?? null;
       }
       if (after !== null) {
+        const sentence = words.describe({
+          action: 'delete-user',
+          identity: { name, kind },
+          credential: null,
+          reason,
+          deleteAfterDays: after,
+        });
         add(
-          userLevel,
+          identityLevel,
+          provider,
           'delete-user',
           null,
           covered,
-          `Delete user ${name} completely after a backup${after > 0 ? `, ${after} days after it is disabled` : ''} (${reason})`,
+          sentence,
           new Date(Math.max(now.getTime(), deleteFrom.getTime() + after * DAY_MS)),
           disableId,
         );
       }
       continue;
     }
-    for (const f of findings) {
-      if (f.ruleId === 'DORMANT-AWS-002') {
-        if (!f.credentialId || !KEY_ID.test(f.credentialId)) {
+    // Credential verdicts: acting ones first, so a reminder about a credential being acted on is dropped.
+    for (const reminders of [false, true]) {
+      for (const f of findings) {
+        const rule = ruleOf(f);
+        if (!rule || (rule.defaultAction === 'notify') !== reminders) continue;
+        const action: ActionName = notifyOnly ? 'notify' : rule.defaultAction;
+        if (action !== 'notify' && f.credentialId && (f.credentialHandle || !words.isCredentialId(f.credentialId))) {
           notes.push(
-            `${name}: the unused key is known only as ${f.credentialId ?? 'an unnamed slot'}; scan the live account to plan an action on it`,
+            `${name}: the credential of ${rule.id} is known only as ${f.credentialId}; scan the live account to plan an action on it`,
           );
           continue;
         }
-        add(
-          f,
-          'deactivate-key',
-          f.credentialId,
-          [f],
-          `Deactivate access key ${f.credentialId} of ${name} (unused ${days(f)})`,
-          now,
-          null,
-        );
-      } else if (f.ruleId === 'DORMANT-AWS-004') {
-        add(f, 'remove-password', null, [f], `Remove the console password of ${name} (unused ${days(f)})`, now, null);
-      } else if (f.ruleId === 'DORMANT-AWS-005') {
-        // A key being deactivated (in this plan or an open one) needs no rotation reminder.
-        const deactivating = open.has(`${identityId}|deactivate-key|${f.credentialId ?? ''}`);
-        if (!deactivating) {
-          add(
-            f,
-            'notify',
-            f.credentialId,
-            [f],
-            `Notify: access key ${f.credentialId ?? ''} of ${name} is not rotated`,
-            now,
-            null,
-          );
-        }
+        if (reminders && actingOn.has(`${identityId}|${f.credentialId ?? ''}`)) continue;
+        const kindOf = identity?.credentials.find((c) => (c.id ?? c.handle) === f.credentialId)?.kind ?? 'key';
+        const sentence = words.describe({
+          action,
+          identity: { name, kind },
+          credential: f.credentialId ? { kind: kindOf, id: f.credentialId } : null,
+          reason: reasonFor(rule, f),
+          deleteAfterDays: null,
+          notifyOnlyReason: notifyOnly,
+        });
+        add(f, provider, action, f.credentialId, [f], sentence, now, null);
       }
     }
   }

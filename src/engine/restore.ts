@@ -1,13 +1,14 @@
 /**
- * Restore a user from a backup (DESIGN §4.8): by backup id, or by user name (its latest
- * backup). Every step is journaled like an apply, and what cannot come back is said plainly.
+ * Restore an identity from a backup (DESIGN §4.8): by backup id, or by name or stable id (its
+ * latest retirement). The backup's provider validates it first; every step is journaled like
+ * an apply, and what cannot come back is said plainly.
  */
 import type { RestoreReport } from '../model/backup.js';
 import { UsageError } from '../errors.js';
-import type { RemediationProvider, RestoreOptions, StepRunner } from '../providers/provider.js';
+import type { RemediationProvider, RestoreOptions } from '../providers/provider.js';
 import { type StoredBackup, backupsForUser, getBackup } from '../store/backups.js';
-import { writeJournal } from '../store/journal.js';
 import { type Store, newId } from '../store/store.js';
+import { journaledSteps } from './steps.js';
 
 export interface RestoreRun {
   backup: StoredBackup;
@@ -29,46 +30,32 @@ export async function findBackup(store: Store, target: string): Promise<StoredBa
 
 export async function restore(
   store: Store,
-  provider: RemediationProvider,
+  providers: RemediationProvider | RemediationProvider[],
   target: string,
   options: RestoreOptions & { by: string },
 ): Promise<RestoreRun> {
   const backup = await findBackup(store, target);
-  const runId = newId('run');
-  const planId = 'restore';
-  const itemId = backup.id;
+  const provider = (Array.isArray(providers) ? providers : [providers]).find(
+    (p) => p.provider === backup.envelope.provider,
+  );
+  if (!provider) {
+    throw new UsageError(
+      `backup ${backup.id} is of a ${backup.envelope.provider} identity, and that provider is not enabled; pass --provider ${backup.envelope.provider} or enable it in the config`,
+    );
+  }
+  // Validate before anything changes: a backup that does not fit its schema restores nothing.
+  const envelope = provider.readBackup(backup.envelope);
   const warnings: string[] = [];
-  const steps: StepRunner = {
-    async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-      await writeJournal(store.db, { planId, itemId, runId, step: name, phase: 'intent' });
-      try {
-        const out = await fn();
-        await writeJournal(store.db, { planId, itemId, runId, step: name, phase: 'outcome', status: 'ok' });
-        return out;
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        await writeJournal(store.db, {
-          planId,
-          itemId,
-          runId,
-          step: name,
-          phase: 'outcome',
-          status: 'error',
-          detail: { reason },
-        });
-        throw err;
-      }
-    },
-    warn(message: string) {
-      warnings.push(message);
-    },
-  };
+  const steps = journaledSteps(store, { planId: 'restore', itemId: backup.id, runId: newId('run') }, (m) =>
+    warnings.push(m),
+  );
   await store.audit(store.db, {
     actor: options.by,
     kind: 'restore.started',
-    detail: { backupId: backup.id, user: backup.identityName },
+    detail: { backupId: backup.id, user: backup.identityName, provider: backup.provider },
   });
-  const report = await provider.restore(backup.data, options, steps);
+  const report = await provider.restore(envelope, options, steps);
+  await steps.flush();
   report.warnings.push(...warnings);
   await store.audit(store.db, {
     actor: options.by,
@@ -76,6 +63,7 @@ export async function restore(
     detail: {
       backupId: backup.id,
       user: backup.identityName,
+      provider: backup.provider,
       restored: report.restored,
       cannotRestore: report.cannotRestore,
     },

@@ -1,16 +1,19 @@
 /**
- * The scan: collect an inventory, apply exemptions, evaluate every enabled rule, enrich
- * only the identities with findings, and build the output document (DESIGN §3). Read-only.
+ * The scan: collect each provider's inventory, apply exemptions, evaluate every enabled
+ * rule, enrich only the identities with findings, and build one output document for all
+ * providers (DESIGN §3). Read-only.
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.js';
-import type { Finding, ScanResult, ScannedIdentity } from '../model/finding.js';
-import type { Identity } from '../model/identity.js';
+import type { Finding, ProviderScan, ScanResult, ScannedIdentity } from '../model/finding.js';
+import type { Inventory } from '../model/identity.js';
 import { isoSeconds } from '../model/time.js';
-import type { Provider } from '../providers/provider.js';
+import type { ScanProvider } from '../providers/provider.js';
 import { identityActivity } from '../rules/activity.js';
-import { RULES, type Rule, type RuleHit } from '../rules/index.js';
+import { type Evaluated, evaluate } from './evaluate.js';
 import { Exemptions } from './exemptions.js';
+
+export { enabledRules, evaluate, ruleDays } from './evaluate.js';
 
 export interface ScanOptions {
   config: Config;
@@ -25,63 +28,32 @@ export function findingId(ruleId: string, identityId: string, credentialId: stri
     .slice(0, 16);
 }
 
-/** The window a rule uses: its override, else the global window (or its own default). */
-export function ruleDays(rule: Rule, config: Config): number {
-  const override = config.rules[rule.name]?.days;
-  if (override !== undefined) return override;
-  return rule.usesWindow ? config.inactiveDays : (rule.defaultDays ?? config.inactiveDays);
+interface ProviderPart {
+  inventory: Inventory;
+  identities: ScannedIdentity[];
+  findings: Finding[];
+  warnings: string[];
 }
 
-export function enabledRules(config: Config): Rule[] {
-  return RULES.filter((r) => config.rules[r.name]?.enabled !== false);
-}
-
-interface Evaluated {
-  identity: Identity;
-  hits: { rule: Rule; hit: RuleHit }[];
-  exemptReason: string | null;
-}
-
-/** Pure evaluation of the rules over identities (no enrichment). */
-export function evaluate(identities: Identity[], config: Config, now: Date): Evaluated[] {
-  const rules = enabledRules(config);
-  const exemptions = new Exemptions(config.exempt);
-  return identities.map((identity) => {
-    const exemptReason = exemptions.byConfig(identity);
-    if (exemptReason) return { identity, hits: [], exemptReason };
-    let hits = rules.flatMap((rule) =>
-      rule.evaluate(identity, { now, days: ruleDays(rule, config) }).map((hit) => ({ rule, hit })),
-    );
-    // unused-user is the more specific verdict on the same user: report one, not both.
-    if (hits.some((h) => h.rule.id === 'DORMANT-AWS-003')) hits = hits.filter((h) => h.rule.id !== 'DORMANT-AWS-001');
-    return { identity, hits, exemptReason: null };
-  });
-}
-
-const USER_LEVEL_RULES = new Set(['DORMANT-AWS-001', 'DORMANT-AWS-003']);
-
-export async function scan(provider: Provider, options: ScanOptions): Promise<ScanResult> {
-  const now = options.now ?? new Date();
-  const { config } = options;
+async function scanOne(provider: ScanProvider, config: Config, now: Date): Promise<ProviderPart> {
   const inventory = await provider.collect();
-  const callerArn = inventory.caller?.arn;
-  for (const identity of inventory.identities) {
-    if (callerArn !== undefined && identity.id === callerArn) identity.isCaller = true;
-  }
-
   let evaluated = evaluate(inventory.identities, config, now);
   const flagged = evaluated.filter((e) => e.hits.length > 0);
   const warnings = [...inventory.warnings];
-  const keySlots = flagged
-    .filter((e) => e.hits.some((h) => h.hit.credential?.kind === 'access-key' && h.hit.credential.id === null))
+  const unresolved = flagged
+    .filter((e) => e.hits.some((h) => h.hit.credential !== null && h.hit.credential.id === null))
     .map((e) => e.identity);
-  warnings.push(...(await provider.enrich({ tags: flagged.map((e) => e.identity), keySlots })));
-  // Key ids are known now: evaluate those users again so messages and ids name the key.
-  if (keySlots.length > 0) {
-    const again = new Map(evaluate(keySlots, config, now).map((e) => [e.identity, e]));
+  warnings.push(...(await provider.enrich({ tags: flagged.map((e) => e.identity), unresolved })));
+  // Credential ids are known now: evaluate those identities again so messages and ids name them.
+  if (unresolved.length > 0) {
+    const again = new Map(evaluate(unresolved, config, now).map((e) => [e.identity, e]));
     evaluated = evaluated.map((e) => again.get(e.identity) ?? e);
   }
+  const { identities, findings } = document(evaluated, config);
+  return { inventory, identities, findings, warnings };
+}
 
+function document(evaluated: Evaluated[], config: Config): { identities: ScannedIdentity[]; findings: Finding[] } {
   const exemptions = new Exemptions(config.exempt);
   const identities: ScannedIdentity[] = [];
   const findings: Finding[] = [];
@@ -90,7 +62,7 @@ export async function scan(provider: Provider, options: ScanOptions): Promise<Sc
     const exemptReason = e.exemptReason ?? tagReason;
     const hits = exemptReason ? [] : e.hits;
     const activity = identityActivity(e.identity);
-    const state = exemptReason ? 'exempt' : hits.some((h) => USER_LEVEL_RULES.has(h.rule.id)) ? 'inactive' : 'active';
+    const state = exemptReason ? 'exempt' : hits.some((h) => h.rule.scope === 'identity') ? 'inactive' : 'active';
     identities.push({
       ...e.identity,
       lastActivityAt: activity.lastActivityAt,
@@ -102,6 +74,7 @@ export async function scan(provider: Provider, options: ScanOptions): Promise<Sc
       const credentialId = hit.credential ? (hit.credential.id ?? hit.credential.handle ?? null) : null;
       findings.push({
         id: findingId(rule.id, e.identity.id, credentialId),
+        provider: e.identity.provider,
         ruleId: rule.id,
         rule: rule.name,
         severity: rule.severity,
@@ -109,31 +82,58 @@ export async function scan(provider: Provider, options: ScanOptions): Promise<Sc
         identityName: e.identity.name,
         account: e.identity.account,
         credentialId,
+        ...(hit.credential && hit.credential.id === null && hit.credential.handle
+          ? { credentialHandle: hit.credential.handle }
+          : {}),
         message: hit.message,
         lastActivityAt: hit.lastActivityAt,
         daysSinceActivity: hit.daysSinceActivity,
         compliance: [...rule.compliance],
-        recommendedAction: rule.defaultAction,
+        recommendedAction: e.identity.notifyOnlyReason ? 'notify' : rule.defaultAction,
       });
     }
   }
-  identities.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  return { identities, findings };
+}
+
+/** Scan one provider or several into one document. Any provider failing fails the scan: a partial result is never a whole one. */
+export async function scan(providers: ScanProvider | ScanProvider[], options: ScanOptions): Promise<ScanResult> {
+  const now = options.now ?? new Date();
+  const { config } = options;
+  const list = Array.isArray(providers) ? providers : [providers];
+  const parts: ProviderPart[] = [];
+  for (const p of list) parts.push(await scanOne(p, config, now));
+
+  const identities = parts.flatMap((p) => p.identities);
+  const findings = parts.flatMap((p) => p.findings);
+  const byProviderThenName = (a: { provider: string; account: string }, b: { provider: string; account: string }) =>
+    list.length > 1 ? a.provider.localeCompare(b.provider) || a.account.localeCompare(b.account) : 0;
+  identities.sort((a, b) => byProviderThenName(a, b) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   findings.sort(
     (a, b) =>
+      byProviderThenName(a, b) ||
       a.identityName.localeCompare(b.identityName) ||
       a.ruleId.localeCompare(b.ruleId) ||
       (a.credentialId ?? '').localeCompare(b.credentialId ?? ''),
   );
+  const providerScans: ProviderScan[] = parts.map((p) => ({
+    provider: p.inventory.provider,
+    source: p.inventory.source,
+    accounts: p.inventory.accounts,
+    dataAsOf: p.inventory.dataAsOf,
+  }));
+  const only = parts.length === 1 ? parts[0]!.inventory : null;
   return {
     schemaVersion: 1,
     generatedAt: isoSeconds(now),
-    source: inventory.source,
-    dataAsOf: inventory.dataAsOf,
-    accounts: inventory.accounts,
+    source: only ? only.source : 'mixed',
+    providers: providerScans,
+    dataAsOf: only ? only.dataAsOf : null,
+    accounts: [...new Set(parts.flatMap((p) => p.inventory.accounts))],
     settings: { inactiveDays: config.inactiveDays },
     identities,
     findings,
-    warnings,
+    warnings: parts.flatMap((p) => p.warnings),
     summary: {
       identities: identities.length,
       inactive: identities.filter((i) => i.state === 'inactive').length,

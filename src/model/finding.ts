@@ -17,6 +17,8 @@ export interface Finding {
   identityName: string;
   account: string;
   credentialId: string | null;
+  /** Set when the source named the credential only by a handle (`credentialId` is then that handle, not an id). */
+  credentialHandle?: string;
   message: string;
   lastActivityAt: string | null;
   daysSinceActivity: number | null;

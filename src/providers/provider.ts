@@ -68,7 +68,9 @@ export interface RemediationProvider {
   readonly provider: ProviderName;
   /**
    * Re-read one identity live (not from a report), found by its stable id, with its tags and
-   * with `protectedReason` set when it must never be acted on. Null when it no longer exists.
+   * with `protectedReason` set when it must never be acted on (a noun phrase the guard prints
+   * as "item 3 (alice) is <reason>": "the identity dormant runs as", "the root user",
+   * "a holder of the directory role Global Administrator"). Null when it no longer exists.
    */
   reread(target: IdentityRef): Promise<Identity | null>;
   /** True when the live identity is still in the state a disable left it in (for the delete's re-check). */

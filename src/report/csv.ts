@@ -19,6 +19,7 @@ export const CSV_COLUMNS = [
   'message',
   'compliance',
   'findingId',
+  'provider',
 ] as const;
 
 export function neutralizeFormula(value: string): string {
@@ -41,6 +42,7 @@ export function renderCsv(result: ScanResult): string {
       f.message,
       f.compliance.join('; '),
       f.id,
+      f.provider ?? 'aws',
     ].map(neutralizeFormula),
   );
   return stringify([[...CSV_COLUMNS], ...rows]);

@@ -18,11 +18,14 @@ export function renderMarkdown(result: ScanResult): string {
   if (result.findings.length === 0) {
     lines.push('No findings.');
   } else {
-    lines.push('| User | Rule | Severity | Credential | Days | Action | Finding |');
-    lines.push('|---|---|---|---|---|---|---|');
+    // One provider keeps the original columns; several add where each finding lives.
+    const where = new Set(result.findings.map((f) => `${f.provider ?? 'aws'}|${f.account}`)).size > 1;
+    lines.push(`| ${where ? 'Provider | Account | ' : ''}User | Rule | Severity | Credential | Days | Action | Finding |`);
+    lines.push(`|${where ? '---|---|' : ''}---|---|---|---|---|---|---|`);
     for (const f of result.findings) {
+      const lead = where ? `| ${f.provider ?? 'aws'} | ${cell(f.account)} ` : '';
       lines.push(
-        `| ${cell(f.identityName)} | ${f.ruleId} ${f.rule} | ${f.severity} | ${cell(f.credentialId ?? '')} | ${f.daysSinceActivity ?? ''} | ${f.recommendedAction} | ${cell(f.message)} |`,
+        `${lead}| ${cell(f.identityName)} | ${f.ruleId} ${f.rule} | ${f.severity} | ${cell(f.credentialId ?? '')} | ${f.daysSinceActivity ?? ''} | ${f.recommendedAction} | ${cell(f.message)} |`,
       );
     }
   }

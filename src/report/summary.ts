@@ -8,5 +8,9 @@ export function summaryLine(result: ScanResult): string {
 
 export function sourceLine(result: ScanResult): string {
   const asOf = result.dataAsOf ? `, data as of ${result.dataAsOf}` : '';
-  return `source: ${result.source}${asOf} · window ${result.settings.inactiveDays} days · accounts ${result.accounts.join(', ') || '(unknown)'}`;
+  const source =
+    result.providers && result.providers.length > 1
+      ? result.providers.map((p) => `${p.provider} ${p.source}`).join(', ')
+      : result.source;
+  return `source: ${source}${asOf} · window ${result.settings.inactiveDays} days · accounts ${result.accounts.join(', ') || '(unknown)'}`;
 }

@@ -1,4 +1,7 @@
-/** The terminal table: findings grouped by user, aligned, coloured when the terminal allows. */
+/**
+ * The terminal table: findings grouped by identity, and by provider and account when a scan
+ * covers more than one; aligned, coloured when the terminal allows.
+ */
 import pc from 'picocolors';
 import type { Finding, ScanResult, Severity } from '../model/finding.js';
 import { sourceLine, summaryLine } from './summary.js';
@@ -26,12 +29,25 @@ export function renderTable(result: ScanResult, options: TableOptions): string {
   }
   if (byUser.size === 0) out.push(c.green('No findings.'));
   const ruleWidth = Math.max(0, ...result.findings.map((f) => f.ruleId.length + 1 + f.rule.length));
+  const identities = new Map(result.identities.map((i) => [i.id, i]));
+  const groups = new Set(result.findings.map((f) => `${f.provider ?? 'aws'} · ${f.account}`));
+  let group: string | null = null;
   for (const [identityId, findings] of byUser) {
-    const identity = result.identities.find((i) => i.id === identityId);
+    const identity = identities.get(identityId);
+    const here = `${findings[0]!.provider ?? 'aws'} · ${findings[0]!.account}`;
+    if (groups.size > 1 && here !== group) {
+      if (group !== null) out.push('');
+      out.push(c.underline(here));
+      group = here;
+    }
     const last = identity?.lastActivityAt
       ? `last activity ${identity.lastActivityAt.slice(0, 10)}`
       : 'no known activity';
-    const caller = identity?.isCaller ? c.magenta(' (dormant runs as this user: never acted on)') : '';
+    const caller = identity?.isCaller
+      ? c.magenta(' (dormant runs as this user: never acted on)')
+      : identity?.protectedReason
+        ? c.magenta(` (protected, ${identity.protectedReason}: never acted on)`)
+        : '';
     out.push(`${c.bold(findings[0]!.identityName)} ${c.dim(`${identity?.path ?? ''} · ${last}`)}${caller}`);
     for (const f of findings) {
       out.push(

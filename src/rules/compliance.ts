@@ -23,3 +23,9 @@ export const KEY_ROTATION = [
   'SOC 2 CC6.1',
   'ISO 27001:2022 A.5.17',
 ] as const;
+
+/**
+ * The references of UNUSED_CREDENTIALS that name no AWS control: they hold for inactive
+ * accounts at any provider (Entra ID users and guests).
+ */
+export const INACTIVE_ACCOUNTS: readonly string[] = UNUSED_CREDENTIALS.filter((r) => !r.includes('AWS'));

@@ -1,4 +1,7 @@
 /** The rule registry, in id order. Adding a rule means adding a file and a line here. */
+import { entraInactiveGuest } from './entraInactiveGuest.js';
+import { entraInactiveUser } from './entraInactiveUser.js';
+import { entraNeverSignedInUser } from './entraNeverSignedInUser.js';
 import { inactiveUser } from './inactiveUser.js';
 import type { Rule } from './rule.js';
 import { unrotatedAccessKey } from './unrotatedAccessKey.js';
@@ -6,7 +9,16 @@ import { unusedAccessKey } from './unusedAccessKey.js';
 import { unusedPassword } from './unusedPassword.js';
 import { unusedUser } from './unusedUser.js';
 
-export const RULES: readonly Rule[] = [inactiveUser, unusedAccessKey, unusedUser, unusedPassword, unrotatedAccessKey];
+export const RULES: readonly Rule[] = [
+  inactiveUser,
+  unusedAccessKey,
+  unusedUser,
+  unusedPassword,
+  unrotatedAccessKey,
+  entraInactiveUser,
+  entraInactiveGuest,
+  entraNeverSignedInUser,
+];
 
 export const RULE_NAMES = RULES.map((r) => r.name);
 

@@ -11,6 +11,7 @@ import { unrotatedAccessKey } from './unrotatedAccessKey.js';
 import { unusedAccessKey } from './unusedAccessKey.js';
 import { unusedPassword } from './unusedPassword.js';
 import { unusedUser } from './unusedUser.js';
+import { accessKey, awsUser, password as passwordCredential } from '../../test/support/identities.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const WINDOW = 90;
@@ -39,11 +40,11 @@ function use(u: Use, trackingSince: string): Pick<Credential, 'lastUse' | 'lastU
 }
 
 function password(set: When, lastUse: Use, trackingSince = PASSWORD_TRACKING): Credential {
-  return { kind: 'password', id: null, status: 'enabled', createdAt: at(set), ...use(lastUse, trackingSince) };
+  return passwordCredential({ createdAt: at(set), ...use(lastUse, trackingSince) });
 }
 
 function key(id: string, created: When, lastUse: Use, status: 'Active' | 'Inactive' = 'Active'): Credential {
-  return { kind: 'access-key', id, status, createdAt: at(created), ...use(lastUse, KEY_TRACKING) };
+  return accessKey({ id, status, createdAt: at(created), ...use(lastUse, KEY_TRACKING) });
 }
 
 function user(
@@ -52,18 +53,7 @@ function user(
   credentials: Credential[] = [],
   extra: Partial<Identity> = {},
 ): Identity {
-  const path = extra.path ?? '/';
-  return {
-    provider: 'aws',
-    account: ACCOUNT,
-    kind: 'user',
-    id: `arn:aws:iam::${ACCOUNT}:user${path}${name}`,
-    name,
-    path,
-    createdAt: created === null ? null : at(created),
-    credentials,
-    ...extra,
-  };
+  return awsUser(name, created === null ? null : at(created), { account: ACCOUNT, credentials, ...extra });
 }
 
 function run(rule: Rule, identity: Identity, days = WINDOW): RuleHit[] {
@@ -90,7 +80,9 @@ function verdict(identity: Identity, raw: unknown = {}): string[] {
   const [result] = evaluate([identity], parseConfig(raw), NOW);
   if (!result) throw new Error('evaluate returned nothing');
   return result.hits.map(({ rule, hit }) =>
-    hit.credential?.kind === 'access-key' ? `${rule.id}[${hit.credential.id ?? hit.credential.handle ?? '?'}]` : rule.id,
+    hit.credential?.kind === 'access-key'
+      ? `${rule.id}[${hit.credential.id ?? hit.credential.handle ?? '?'}]`
+      : rule.id,
   );
 }
 
@@ -102,6 +94,9 @@ describe('the rule table', () => {
       ['DORMANT-AWS-003', 'unused-user', 'medium', 'delete-user'],
       ['DORMANT-AWS-004', 'unused-password', 'medium', 'remove-password'],
       ['DORMANT-AWS-005', 'unrotated-access-key', 'low', 'notify'],
+      ['DORMANT-ENTRA-001', 'inactive-user', 'medium', 'disable-user'],
+      ['DORMANT-ENTRA-002', 'inactive-guest', 'medium', 'disable-user'],
+      ['DORMANT-ENTRA-003', 'never-signed-in-user', 'medium', 'disable-user'],
     ]);
     expect(unrotatedAccessKey.usesWindow).toBe(false);
     expect(unrotatedAccessKey.defaultDays).toBe(90);

@@ -37,7 +37,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/readyz', async (c) => {
     if (deps.service.stopping) return c.json({ status: 'stopping' }, 503);
     try {
-      await deps.store.db.selectFrom('plans').select('id').limit(1).execute();
+      await deps.store.ping();
     } catch {
       return c.json({ status: 'store unavailable' }, 503);
     }

@@ -1,29 +1,37 @@
-/** Backups of identities, taken before the first change and committed before it. */
-import type { UserBackup } from '../model/backup.js';
-import { type Db, newId, nowIso } from './store.js';
+/**
+ * Backups of identities, taken before the first change and committed before it. Each is a
+ * versioned envelope (model/backup.ts); only its provider reads `data`, validating it on the
+ * way back in. Rows written before envelopes existed are AWS user backups, version 1.
+ */
+import type { BackupEnvelope } from '../model/backup.js';
+import type { ProviderName } from '../model/identity.js';
+import { type Db, StoreError, newId, nowIso } from './store.js';
 
 export interface StoredBackup {
   id: string;
+  provider: ProviderName;
   identityId: string;
   identityName: string;
   account: string;
   planId: string | null;
   itemId: string | null;
   createdAt: string;
-  data: UserBackup;
+  /** Not yet validated: pass it to the provider's readBackup(). */
+  envelope: BackupEnvelope<unknown>;
 }
 
 export async function saveBackup(
   db: Db,
-  b: { identityId: string; backup: UserBackup; planId: string | null; itemId: string | null },
+  b: { backup: BackupEnvelope; planId: string | null; itemId: string | null },
 ): Promise<string> {
   const id = newId('bk');
   await db
     .insertInto('backups')
     .values({
       id,
-      identity_id: b.identityId,
-      identity_name: b.backup.user.name,
+      provider: b.backup.provider,
+      identity_id: b.backup.identityId,
+      identity_name: b.backup.identityName,
       account: b.backup.account,
       plan_id: b.planId,
       item_id: b.itemId,
@@ -34,8 +42,9 @@ export async function saveBackup(
   return id;
 }
 
-function fromRow(r: {
+interface Row {
   id: string;
+  provider: string;
   identity_id: string;
   identity_name: string;
   account: string;
@@ -43,16 +52,41 @@ function fromRow(r: {
   item_id: string | null;
   created_at: string;
   data: string;
-}): StoredBackup {
+}
+
+function envelopeOf(r: Row): BackupEnvelope<unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(r.data);
+  } catch {
+    throw new StoreError(`backup ${r.id} in the store is not valid JSON; it cannot be used for a restore`);
+  }
+  const o = raw as Partial<BackupEnvelope<unknown>> & { user?: unknown; takenAt?: string };
+  if (o && typeof o === 'object' && 'provider' in o && 'data' in o) return o as BackupEnvelope<unknown>;
+  // Written before envelopes (an IAM user snapshot with version 1 at the top level).
+  return {
+    provider: 'aws',
+    kind: 'user',
+    version: 1,
+    takenAt: o?.takenAt ?? r.created_at,
+    account: r.account,
+    identityId: r.identity_id,
+    identityName: r.identity_name,
+    data: raw,
+  };
+}
+
+function fromRow(r: Row): StoredBackup {
   return {
     id: r.id,
+    provider: r.provider as ProviderName,
     identityId: r.identity_id,
     identityName: r.identity_name,
     account: r.account,
     planId: r.plan_id,
     itemId: r.item_id,
     createdAt: r.created_at,
-    data: JSON.parse(r.data) as UserBackup,
+    envelope: envelopeOf(r),
   };
 }
 
@@ -71,11 +105,12 @@ export async function backupForItem(db: Db, itemId: string): Promise<StoredBacku
   return r ? fromRow(r) : null;
 }
 
-export async function backupsForUser(db: Db, userName: string): Promise<StoredBackup[]> {
+/** Backups of an identity named by its name or its stable id, newest first. */
+export async function backupsForUser(db: Db, nameOrId: string): Promise<StoredBackup[]> {
   const rows = await db
     .selectFrom('backups')
     .selectAll()
-    .where('identity_name', '=', userName)
+    .where((eb) => eb.or([eb('identity_name', '=', nameOrId), eb('identity_id', '=', nameOrId)]))
     .orderBy('created_at', 'desc')
     .execute();
   return rows.map(fromRow);

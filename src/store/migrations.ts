@@ -186,9 +186,27 @@ const m0002: Migration = {
   },
 };
 
+/**
+ * Providers (DESIGN §5): every row that names an identity names its provider and account.
+ * Rows written before there was more than one provider are AWS's.
+ */
+const m0003: Migration = {
+  async up(db: AnyDb) {
+    for (const table of ['identity_snapshots', 'findings', 'plan_items', 'approvals', 'backups']) {
+      await db.schema
+        .alterTable(table)
+        .addColumn('provider', 'text', (c) => c.notNull().defaultTo('aws'))
+        .execute();
+    }
+    await db.schema.alterTable('findings').addColumn('account', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema.alterTable('approvals').addColumn('account', 'text', (c) => c.notNull().defaultTo('')).execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_review': m0002,
+  '0003_providers': m0003,
 };
 
 export const migrationProvider: MigrationProvider = {

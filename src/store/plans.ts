@@ -1,5 +1,6 @@
 /** Plans, plan items and decisions in the store. */
 import type { ActionName } from '../model/finding.js';
+import type { ProviderName } from '../model/identity.js';
 import type { ItemStatus, Plan, PlanItem } from '../model/plan.js';
 import type { Database } from './schema.js';
 import { type Db, nowIso } from './store.js';
@@ -12,6 +13,7 @@ export function itemFromRow(r: ItemRow): PlanItem {
     id: r.id,
     planId: r.plan_id,
     seq: Number(r.seq),
+    provider: r.provider as ProviderName,
     identityId: r.identity_id,
     identityName: r.identity_name,
     account: r.account,
@@ -48,6 +50,7 @@ export async function insertPlan(db: Db, plan: Plan): Promise<void> {
         id: item.id,
         plan_id: item.planId,
         seq: item.seq,
+        provider: item.provider,
         identity_id: item.identityId,
         identity_name: item.identityName,
         account: item.account,
@@ -161,6 +164,8 @@ export async function recordDecision(
       reason: d.reason,
       channel: d.channel,
       snooze_until: d.snoozeUntil,
+      provider: d.item.provider,
+      account: d.item.account,
       identity_id: d.item.identityId,
       at: d.at,
     })
@@ -200,4 +205,36 @@ export async function disabledIdentities(db: Db): Promise<Map<string, { itemId: 
     out.set(row.identity_id, { itemId: row.id, doneAt: row.updated_at });
   }
   return out;
+}
+
+/** Deletion waits `deleteAfterDays` counted from when the disable is done: push its dependents back. */
+export async function delayDependents(db: Db, itemId: string, notBefore: string): Promise<void> {
+  await db
+    .updateTable('plan_items')
+    .set({ not_before: notBefore })
+    .where('depends_on', '=', itemId)
+    .where('not_before', '<', notBefore)
+    .execute();
+}
+
+/** Pending items whose review request was sent before `before` (unanswered). */
+export async function requestedBefore(db: Db, before: string): Promise<PlanItem[]> {
+  const rows = await db
+    .selectFrom('plan_items')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('requested_at', '<', before)
+    .execute();
+  return rows.map(itemFromRow);
+}
+
+/** Plans with items still to apply (approved, or failed and to be retried). */
+export async function plansWithApprovedItems(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectFrom('plan_items')
+    .select('plan_id')
+    .distinct()
+    .where('status', 'in', ['approved', 'failed'])
+    .execute();
+  return rows.map((r) => r.plan_id);
 }

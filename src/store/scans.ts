@@ -22,6 +22,7 @@ export async function saveScan(db: Db, result: ScanResult): Promise<string> {
     .filter((i) => flagged.has(i.id) || i.state === 'exempt')
     .map((i) => ({
       scan_id: scanId,
+      provider: i.provider,
       identity_id: i.id,
       name: i.name,
       account: i.account,
@@ -36,6 +37,8 @@ export async function saveScan(db: Db, result: ScanResult): Promise<string> {
   }
   const findings = result.findings.map((f) => ({
     scan_id: scanId,
+    provider: f.provider,
+    account: f.account,
     id: f.id,
     rule_id: f.ruleId,
     identity_id: f.identityId,

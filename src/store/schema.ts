@@ -16,6 +16,7 @@ export interface ScansTable {
 
 export interface IdentitySnapshotsTable {
   scan_id: string;
+  provider: Generated<string>;
   identity_id: string;
   name: string;
   account: string;
@@ -25,6 +26,8 @@ export interface IdentitySnapshotsTable {
 
 export interface FindingsTable {
   scan_id: string;
+  provider: Generated<string>;
+  account: Generated<string>;
   id: string;
   rule_id: string;
   identity_id: string;
@@ -50,6 +53,7 @@ export interface PlanItemsTable {
   id: string;
   plan_id: string;
   seq: number;
+  provider: Generated<string>;
   identity_id: string;
   identity_name: string;
   account: string;
@@ -109,6 +113,8 @@ export interface ApprovalsTable {
   reason: string | null;
   channel: string;
   snooze_until: string | null;
+  provider: Generated<string>;
+  account: Generated<string>;
   identity_id: string;
   at: string;
 }
@@ -127,6 +133,7 @@ export interface JournalTable {
 
 export interface BackupsTable {
   id: string;
+  provider: Generated<string>;
   identity_id: string;
   identity_name: string;
   account: string;

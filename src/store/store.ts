@@ -12,6 +12,7 @@ import pg from 'pg';
 import { DormantError, UsageError } from '../errors.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
+import { type AuditEvent, writeAudit } from './audit.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
@@ -200,23 +201,45 @@ export class Store {
     await this.db.deleteFrom('locks').where('name', '=', name).where('owner', '=', owner).execute();
   }
 
+  /**
+   * Run `fn` holding the named lock, renewing it while `fn` runs. `lease.lost()` turns true
+   * when another process took the lock over (this one stalled past the TTL); `fn` should stop
+   * at the next safe point. Refuses with `held` when a live holder has it.
+   */
+  async withLock<T>(
+    name: string,
+    ttlMs: number,
+    fn: (lease: { lost(): boolean }) => Promise<T>,
+  ): Promise<{ held: string } | { value: T }> {
+    const lock = await this.acquireLock(name, ttlMs);
+    if ('heldBy' in lock) return { held: lock.heldBy };
+    let lost = false;
+    const heartbeat = setInterval(
+      () =>
+        void this.renewLock(name, lock.owner, ttlMs)
+          .then((held) => {
+            if (!held) lost = true;
+          })
+          .catch(() => undefined),
+      ttlMs / 4,
+    );
+    try {
+      return { value: await fn({ lost: () => lost }) };
+    } finally {
+      clearInterval(heartbeat);
+      await this.releaseLock(name, lock.owner).catch(() => undefined);
+    }
+  }
+
   // ---- audit ---------------------------------------------------------------------------
 
-  async audit(
-    db: Db,
-    event: { actor: string; kind: string; planId?: string | null; itemId?: string | null; detail?: unknown },
-  ): Promise<void> {
-    await db
-      .insertInto('audit_events')
-      .values({
-        at: nowIso(),
-        actor: event.actor,
-        kind: event.kind,
-        plan_id: event.planId ?? null,
-        item_id: event.itemId ?? null,
-        detail: JSON.stringify(event.detail ?? {}),
-      })
-      .execute();
+  async audit(db: Db, event: AuditEvent): Promise<void> {
+    await writeAudit(db, event);
+  }
+
+  /** A health probe: one cheap read. */
+  async ping(): Promise<void> {
+    await this.db.selectFrom('plans').select('id').limit(1).execute();
   }
 }
 

@@ -13,8 +13,10 @@ import { storePlan } from '../engine/storePlan.js';
 import { DormantError } from '../errors.js';
 import type { Evidence } from '../model/evidence.js';
 import type { PlanItem } from '../model/plan.js';
-import type { Provider, RemediationProvider } from '../providers/provider.js';
-import { getItem } from '../store/plans.js';
+import { refOf } from '../engine/recheck.js';
+import type { ActionDescriber, RemediationProvider, ScanProvider } from '../providers/provider.js';
+import type { ProviderName } from '../model/identity.js';
+import { getItem, plansWithApprovedItems } from '../store/plans.js';
 import {
   type ReviewView,
   expiredRequests,
@@ -45,16 +47,29 @@ export type EvidenceSource = (item: PlanItem) => Promise<Evidence>;
 export interface ServiceDeps {
   store: Store;
   config: Config;
-  scanner: Provider;
-  remediation: RemediationProvider;
+  /** Every provider the service scans. */
+  scanners: ScanProvider[];
+  /** Their remediation side, for apply and evidence. */
+  remediation: RemediationProvider[];
+  /** Plan sentences per provider (default: the registry's). */
+  describers?: Partial<Record<ProviderName, ActionDescriber>>;
   slack: ReviewNotifier | null;
   jira: TicketTracker | null;
+  /** Evidence per item; null for none. `providerEvidence(remediation)` asks each item's provider. */
   evidence: EvidenceSource | null;
   log: Logger;
   now?: () => Date;
 }
 
 export const SERVICE_ACTOR = 'dormant-service';
+
+/** Evidence from the provider each item belongs to (DESIGN §1: evidence through the provider contract). */
+export function providerEvidence(remediation: RemediationProvider[]): EvidenceSource {
+  return async (item) => {
+    const provider = remediation.find((p) => p.provider === item.provider);
+    return provider ? provider.evidence(refOf(item)) : [];
+  };
+}
 
 export class ReviewService {
   private queue: Promise<unknown> = Promise.resolve();
@@ -117,9 +132,12 @@ export class ReviewService {
   async review(): Promise<void> {
     const { store, config, log } = this.deps;
     const now = this.now();
-    const result = await scan(this.deps.scanner, { config, now });
+    const result = await scan(this.deps.scanners, { config, now });
     for (const w of result.warnings) log.warn(w);
-    const { plan, notes } = await storePlan(store, result, config, SERVICE_ACTOR, now, { keepEmpty: false });
+    const { plan, notes } = await storePlan(store, result, config, SERVICE_ACTOR, now, {
+      keepEmpty: false,
+      ...(this.deps.describers ? { describers: this.deps.describers } : {}),
+    });
     for (const n of notes) log.info(n);
     const stored = plan.items.length > 0 ? '' : ' (nothing new: no plan stored)';
     log.info(`plan ${plan.id}: ${plan.items.length} new item(s) from ${result.summary.findings} finding(s)${stored}`);
@@ -194,13 +212,7 @@ export class ReviewService {
   /** Apply approved items and deletions now due, plan by plan. */
   async applyApproved(): Promise<void> {
     const { store, config, log } = this.deps;
-    const rows = await store.db
-      .selectFrom('plan_items')
-      .select('plan_id')
-      .distinct()
-      .where('status', 'in', ['approved', 'failed'])
-      .execute();
-    for (const { plan_id: planId } of rows) {
+    for (const planId of await plansWithApprovedItems(store.db)) {
       if (this.stopping) return;
       try {
         const report = await apply(store, this.deps.remediation, {

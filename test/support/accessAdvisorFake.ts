@@ -7,9 +7,18 @@
 // user ARN must name a user that exists (asked of moto).
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { verifySigV4 } from './cloudtrailFake.js';
-import { errorXml } from './faultProxy.js';
+import {
+  IAM_NS,
+  errorXml,
+  forwardRequest,
+  listenLocal,
+  queryParams,
+  readBody,
+  relay,
+  sendXml,
+  xmlEscape,
+} from './http.js';
 
 export interface SeedServiceAccess {
   namespace: string;
@@ -57,7 +66,6 @@ export interface AccessAdvisorFake {
   stop(): Promise<void>;
 }
 
-const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const ARN_RE = /^arn:aws[a-z-]*:iam::(\d{12}):(user|role|group|policy)(\/[\x21-\x7e]*)?\/([\w+=,.@-]{1,128})$/;
 
 interface Job {
@@ -67,56 +75,6 @@ interface Job {
   createdAt: Date;
   polls: number;
   completedAt: Date | null;
-}
-
-function xmlEscape(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-interface Upstream {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function upstream(
-  target: URL,
-  method: string,
-  path: string,
-  headers: http.OutgoingHttpHeaders,
-  body: Buffer,
-): Promise<Upstream> {
-  const out: http.OutgoingHttpHeaders = { ...headers, host: target.host, 'content-length': String(body.length) };
-  delete out['transfer-encoding'];
-  return new Promise((resolve, reject) => {
-    const up = http.request(
-      { protocol: target.protocol, hostname: target.hostname, port: target.port, method, path, headers: out },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    up.on('error', reject);
-    up.end(body);
-  });
 }
 
 class Refusal extends Error {
@@ -156,14 +114,6 @@ export async function startAccessAdvisorFake(
   const markers = new Map<string, { jobId: string; offset: number }>();
   const requests: AccessAdvisorRequest[] = [];
 
-  const sendXml = (res: http.ServerResponse, status: number, xml: string, requestId: string): void => {
-    res.writeHead(status, {
-      'content-type': 'text/xml',
-      'content-length': Buffer.byteLength(xml),
-      'x-amzn-requestid': requestId,
-    });
-    res.end(xml);
-  };
   const success = (action: string, result: string, requestId: string): string =>
     `<${action}Response xmlns="${IAM_NS}"><${action}Result>${result}</${action}Result>` +
     `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
@@ -178,7 +128,7 @@ export async function startAccessAdvisorFake(
       authorization: req.headers.authorization ?? '',
       'x-amz-date': req.headers['x-amz-date'] ?? '',
     };
-    const up = await upstream(target, 'POST', '/', headers, body);
+    const up = await forwardRequest(target, 'POST', '/', headers, body);
     if (up.status === 200) return true;
     if (up.status === 404 || up.body.toString('utf8').includes('NoSuchEntity')) return false;
     throw new Error(`moto GetUser answered HTTP ${up.status}: ${up.body.toString('utf8').slice(0, 800)}`);
@@ -270,11 +220,7 @@ export async function startAccessAdvisorFake(
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, at: number): Promise<void> => {
     const body = await readBody(req);
     const url = req.url ?? '/';
-    const params = new URLSearchParams(new URL(url, 'http://fake').search);
-    const type = String(req.headers['content-type'] ?? '');
-    if (body.length > 0 && (type === '' || type.includes('x-www-form-urlencoded'))) {
-      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
-    }
+    const params = queryParams(req, body);
     const action = params.get('Action') ?? '';
     const record: AccessAdvisorRequest = { at, action, params, status: 200, error: null, forwarded: false };
     requests.push(record);
@@ -328,12 +274,9 @@ export async function startAccessAdvisorFake(
         return;
       }
       record.forwarded = true;
-      const up = await upstream(target, req.method ?? 'POST', url, { ...req.headers }, body);
+      const up = await forwardRequest(target, req.method ?? 'POST', url, { ...req.headers }, body);
       record.status = up.status;
-      const headers = { ...up.headers, 'content-length': String(up.body.length) };
-      delete headers['transfer-encoding'];
-      res.writeHead(up.status, headers);
-      res.end(up.body);
+      relay(res, up);
     } catch (err) {
       if (err instanceof Refusal) refuse(err.status, err.code, err.message);
       else
@@ -345,29 +288,14 @@ export async function startAccessAdvisorFake(
     const at = performance.now();
     handle(req, res, at).catch(() => res.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  let stopping: Promise<void> | undefined;
+  const local = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     requests,
     advisorRequests: () =>
       requests.filter(
         (r) => r.action === 'GenerateServiceLastAccessedDetails' || r.action === 'GetServiceLastAccessedDetails',
       ),
-    stop(): Promise<void> {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
+    stop: local.stop,
   };
 }

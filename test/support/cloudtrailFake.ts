@@ -10,7 +10,7 @@
 // Also exports verifySigV4, used by the Access Advisor fake.
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, readBody } from './http.js';
 
 // ---------------------------------------------------------------------------------------
 // SigV4
@@ -322,15 +322,6 @@ class Refusal extends Error {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function toStored(e: SeedTrailEvent): StoredEvent {
   const timeMs = new Date(e.time).getTime();
   if (Number.isNaN(timeMs)) throw new Error(`cloudtrail fake: bad event time ${String(e.time)}`);
@@ -618,18 +609,9 @@ export async function startCloudTrailFake(options: CloudTrailFakeOptions = {}): 
     const at = performance.now();
     handle(req, res, at).catch(() => res.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  let stopping: Promise<void> | undefined;
+  const local = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     requests,
     get violations() {
       return violations;
@@ -646,12 +628,6 @@ export async function startCloudTrailFake(options: CloudTrailFakeOptions = {}): 
     setRegionErrors(value: Record<string, CloudTrailErrorReply>): void {
       regionErrors = value;
     },
-    stop(): Promise<void> {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
+    stop: local.stop,
   };
 }

@@ -7,7 +7,7 @@
 // page. See DESIGN.md §6.
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type Upstream, errorXml, forwardRequest, listenLocal, queryParams, readBody, relay, sendXml } from './http.js';
 
 /** Reply with an AWS query-protocol error document instead of forwarding. */
 export interface FaultError {
@@ -64,54 +64,13 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 /** AWS's default MaxItems for IAM list calls. */
 const DEFAULT_MAX_ITEMS = 100;
 
-function xmlEscape(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
-
-export function errorXml(code: string, message: string, status: number, requestId: string): string {
-  const type = status >= 500 ? 'Receiver' : 'Sender';
-  return (
-    `<ErrorResponse xmlns="${IAM_NS}"><Error><Type>${type}</Type>` +
-    `<Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message)}</Message></Error>` +
-    `<RequestId>${requestId}</RequestId></ErrorResponse>`
-  );
-}
+export { errorXml };
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function parseParams(req: http.IncomingMessage, body: Buffer): URLSearchParams {
-  const params = new URLSearchParams(new URL(req.url ?? '/', 'http://proxy').search);
-  const type = String(req.headers['content-type'] ?? '');
-  if (body.length > 0 && (type === '' || type.includes('x-www-form-urlencoded'))) {
-    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
-  }
-  return params;
-}
-
-interface Upstream {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
 }
 
 function forward(
@@ -120,31 +79,7 @@ function forward(
   body: Buffer,
   path: string = req.url ?? '/',
 ): Promise<Upstream> {
-  const headers: http.OutgoingHttpHeaders = { ...req.headers, host: target.host };
-  headers['content-length'] = String(body.length);
-  delete headers['transfer-encoding'];
-  return new Promise((resolve, reject) => {
-    const up = http.request(
-      {
-        protocol: target.protocol,
-        hostname: target.hostname,
-        port: target.port,
-        method: req.method,
-        path,
-        headers,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    up.on('error', reject);
-    up.end(body);
-  });
+  return forwardRequest(target, req.method ?? 'GET', path, { ...req.headers }, body);
 }
 
 /** Splits the top-level `<member>…</member>` blocks of an XML fragment. */
@@ -217,25 +152,6 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const attempts = new Map<string, number>();
   const markers = new Map<string, MarkerState>();
 
-  const sendXml = (res: http.ServerResponse, status: number, xml: string, requestId: string): void => {
-    res.writeHead(status, {
-      'content-type': 'text/xml',
-      'content-length': Buffer.byteLength(xml),
-      'x-amzn-requestid': requestId,
-    });
-    res.end(xml);
-  };
-
-  const relay = (res: http.ServerResponse, up: Upstream, body: Buffer = up.body): void => {
-    const headers: http.OutgoingHttpHeaders = { ...up.headers };
-    delete headers['transfer-encoding'];
-    delete headers['connection'];
-    delete headers['keep-alive'];
-    headers['content-length'] = String(body.length);
-    res.writeHead(up.status, headers);
-    res.end(body);
-  };
-
   const listUsersPage = async (
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -300,7 +216,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const body = await readBody(req);
-    const params = parseParams(req, body);
+    const params = queryParams(req, body);
     const action = params.get('Action') ?? '';
     const attempt = (attempts.get(action) ?? 0) + 1;
     attempts.set(action, attempt);
@@ -336,25 +252,10 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  let stopping: Promise<void> | undefined;
+  const local = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     requests,
-    stop(): Promise<void> {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
+    stop: local.stop,
   };
 }

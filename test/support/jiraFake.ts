@@ -5,7 +5,7 @@
 // fields, ADF bodies — and answers errors in Jira's shape `{ errorMessages: [], errors: {} }`.
 // Issues, comments, statuses and every request are kept for the tests to read.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from './http.js';
 
 export interface FakeTransition {
   id: string;
@@ -644,17 +644,9 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Jira
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  url = `http://127.0.0.1:${port}`;
+  const local = await listenLocal(server);
+  url = local.url;
   fake.url = url;
-  let stopping: Promise<void> | undefined;
-  fake.stop = () => {
-    stopping ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    return stopping;
-  };
+  fake.stop = local.stop;
   return fake;
 }

@@ -1,8 +1,17 @@
 // Test harness: starts moto (the AWS emulator) with moto_launcher.py and wraps
 // its control API (seed users fast, backdate timestamps, reset) for tests and
-// benchmarks. See DESIGN.md §6.
+// benchmarks; for tests, `useMoto` runs one moto for a test file, and the IAM probes
+// read what a test changed. See DESIGN.md §6.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import {
+  GetLoginProfileCommand,
+  GetUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  type AccessKeyMetadata,
+} from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 
 /** An ISO 8601 timestamp, or a Date (sent as its ISO string). No offset means UTC. */
 export type Timestamp = string | Date;
@@ -240,4 +249,90 @@ export async function startMoto(): Promise<MotoServer> {
     },
     stop,
   };
+}
+
+// ------------------------------------------------------------------ for test files
+
+/** An IAM client on moto (or a proxy in front of it), with the credentials of awsTestEnv. */
+export function iamClient(endpoint: string): IAMClient {
+  const env = awsTestEnv(endpoint);
+  return new IAMClient({
+    endpoint: env.AWS_ENDPOINT_URL,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  });
+}
+
+export interface MotoForFile {
+  /** The file's moto (usable once its beforeAll ran). */
+  moto: MotoServer;
+  /** An IAM client on it (`send` and `destroy`). */
+  iam: IAMClient;
+}
+
+/**
+ * One moto for the calling test file: started in beforeAll, with an IAM client on it, and
+ * stopped in afterAll; with `resetEach`, cleared before every test. Returns stand-ins that
+ * reach the server and client once they exist, so a file can name them at its top level.
+ */
+export function useMoto(options: { resetEach?: boolean } = {}): MotoForFile {
+  let server: MotoServer | undefined;
+  let client: IAMClient | undefined;
+  const started = (): MotoServer => {
+    if (!server) throw new Error('moto is not started yet (useMoto starts it in beforeAll)');
+    return server;
+  };
+  beforeAll(async () => {
+    server = await startMoto();
+    client = iamClient(server.endpoint);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await server?.stop();
+  });
+  if (options.resetEach) beforeEach(() => started().reset());
+  const moto: MotoServer = {
+    get endpoint() {
+      return started().endpoint;
+    },
+    get control() {
+      return started().control;
+    },
+    seed: (body) => started().seed(body),
+    backdate: (body) => started().backdate(body),
+    reset: () => started().reset(),
+    stop: () => started().stop(),
+  };
+  const iam = {
+    send: ((command: Parameters<IAMClient['send']>[0]) => {
+      if (!client) throw new Error('moto is not started yet (useMoto starts it in beforeAll)');
+      return client.send(command);
+    }) as IAMClient['send'],
+    destroy: () => client?.destroy(),
+  } as IAMClient;
+  return { moto, iam };
+}
+
+/** Calls `fn`; false when IAM answers NoSuchEntity (any other error fails the test). */
+async function unlessNoSuchEntity(fn: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (err) {
+    expect((err as Error).name).toMatch(/^NoSuchEntity/);
+    return false;
+  }
+}
+
+export function iamUserExists(iam: IAMClient, userName: string): Promise<boolean> {
+  return unlessNoSuchEntity(() => iam.send(new GetUserCommand({ UserName: userName })));
+}
+
+export function iamHasLoginProfile(iam: IAMClient, userName: string): Promise<boolean> {
+  return unlessNoSuchEntity(() => iam.send(new GetLoginProfileCommand({ UserName: userName })));
+}
+
+/** The user's access keys, as ListAccessKeys gives them. */
+export async function iamAccessKeys(iam: IAMClient, userName: string): Promise<AccessKeyMetadata[]> {
+  return (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
 }

@@ -5,9 +5,9 @@
  * keeps the messages, so a test can read what a message shows right now.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { type LocalServer, listenLocal, readBody } from './http.js';
 
 export interface FakeCall {
   method: string;
@@ -298,7 +298,7 @@ export class SlackFake {
   private readonly sockets: FakeSocket[] = [];
   private readonly ackWaiters = new Map<string, () => void>();
   private seq = 0;
-  private server: Server | null = null;
+  private server: LocalServer | null = null;
   private port = 0;
 
   constructor(options: SlackFakeOptions = {}) {
@@ -315,9 +315,8 @@ export class SlackFake {
   async start(): Promise<this> {
     const server = createServer((req, res) => void this.handle(req, res));
     server.on('upgrade', (req, socket) => this.upgrade(req, socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.server = server;
-    this.port = (server.address() as AddressInfo).port;
+    this.server = await listenLocal(server);
+    this.port = this.server.port;
     return this;
   }
 
@@ -325,9 +324,7 @@ export class SlackFake {
     for (const s of this.sockets) s.close();
     const server = this.server;
     this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server?.stop();
   }
 
   /** Make the next call to `method` fail with `error` (e.g. 'ratelimited', 'message_not_found'). */
@@ -353,9 +350,7 @@ export class SlackFake {
   // ---- Web API -----------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = (await readBody(req)).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = url.pathname.replace(/^\/api\//, '');
     const reply = (status: number, payload: Record<string, unknown>) => {

@@ -7,10 +7,10 @@ import { storePlan } from '../../engine/storePlan.js';
 import { restore } from '../../engine/restore.js';
 import { EXIT, UsageError } from '../../errors.js';
 import type { Plan } from '../../model/plan.js';
-import { createAwsClients } from '../../providers/aws/aws-client.js';
-import { AwsRemediation } from '../../providers/aws/aws-remediation.js';
-import type { RemediationProvider } from '../../providers/provider.js';
+import { findBackup } from '../../engine/restore.js';
+import { getPlan } from '../../store/plans.js';
 import { Store } from '../../store/store.js';
+import { openFor } from '../sessions.js';
 import { type CommandContext, buildContext, parseIntFlag, type GlobalFlags } from '../context.js';
 import { operatorName } from '../operator.js';
 import { addScanOptions, runScan, type ScanFlags } from './scan.js';
@@ -24,18 +24,6 @@ export async function withStore<T>(ctx: CommandContext, fn: (store: Store) => Pr
   }
 }
 
-export function awsRemediation(ctx: CommandContext): { provider: RemediationProvider; close(): void } {
-  const aws = createAwsClients({
-    profile: ctx.config.aws.profile,
-    region: ctx.config.aws.region,
-    endpointUrl: ctx.config.aws.endpointUrl,
-    maxAttempts: ctx.config.aws.maxAttempts,
-    retryMode: ctx.config.aws.retryMode,
-    concurrency: ctx.config.aws.concurrency,
-  });
-  return { provider: new AwsRemediation(aws), close: () => aws.destroy() };
-}
-
 export function planJson(plan: Plan): object {
   return {
     id: plan.id,
@@ -43,6 +31,8 @@ export function planJson(plan: Plan): object {
     items: plan.items.map((i) => ({
       id: i.id,
       seq: i.seq,
+      provider: i.provider,
+      account: i.account,
       identityId: i.identityId,
       identityName: i.identityName,
       credentialId: i.credentialId,
@@ -142,28 +132,38 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
       const ctx = buildContext(globals());
       const maxActions =
         flags.maxActions !== undefined ? parseIntFlag('--max-actions', flags.maxActions, 0, 100_000) : undefined;
-      const remediation = awsRemediation(ctx);
-      try {
-        await withStore(ctx, async (store) => {
-          const report = await apply(store, remediation.provider, {
-            planId,
-            config: ctx.config,
-            dryRun: Boolean(flags.dryRun),
-            ...(maxActions !== undefined ? { maxActions } : {}),
-            by: operatorName(flags.by),
-            yes: Boolean(flags.yes),
-            onEvent: (line) => process.stdout.write(`${line}\n`),
-          });
+      await withStore(ctx, async (store) => {
+        const plan = await getPlan(store.db, planId);
+        if (!plan) throw new UsageError(`plan ${planId} not found; 'dormant history' lists the plans`);
+        // Open exactly the providers the plan's items belong to.
+        const remediation = await openFor(
+          ctx,
+          plan.items.map((i) => i.provider),
+        );
+        try {
+          const report = await apply(
+            store,
+            remediation.sessions.map((s) => s.remediation),
+            {
+              planId,
+              config: ctx.config,
+              dryRun: Boolean(flags.dryRun),
+              ...(maxActions !== undefined ? { maxActions } : {}),
+              by: operatorName(flags.by),
+              yes: Boolean(flags.yes),
+              onEvent: (line) => process.stdout.write(`${line}\n`),
+            },
+          );
           for (const n of report.notDue) process.stdout.write(`waiting: ${n.item.sentence}: ${n.reason}\n`);
           const s = report.dryRun
             ? `dry run: ${report.wouldDo.length} would be done, ${report.skipped.length} would be skipped`
             : `${report.done.length} done, ${report.skipped.length} skipped, ${report.failed.length} failed, ${report.notDue.length} waiting`;
           process.stdout.write(`${s}\n`);
           if (report.failed.length > 0) process.exitCode = EXIT.cloud;
-        });
-      } finally {
-        remediation.close();
-      }
+        } finally {
+          remediation.close();
+        }
+      });
     });
 
   program
@@ -185,23 +185,29 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
           );
         }
       }
-      const remediation = awsRemediation(ctx);
-      try {
-        await withStore(ctx, async (store) => {
-          const { backup, report } = await restore(store, remediation.provider, target, {
-            by: operatorName(flags.by),
-            ...(temporaryPassword ? { temporaryPassword } : {}),
-          });
+      await withStore(ctx, async (store) => {
+        const found = await findBackup(store, target);
+        const remediation = await openFor(ctx, [found.provider]);
+        try {
+          const { backup, report } = await restore(
+            store,
+            remediation.sessions.map((s) => s.remediation),
+            found.id,
+            {
+              by: operatorName(flags.by),
+              ...(temporaryPassword ? { temporaryPassword } : {}),
+            },
+          );
           process.stdout.write(
             `Restored ${backup.identityName} from backup ${backup.id} (taken ${backup.createdAt})\n`,
           );
           for (const r of report.restored) process.stdout.write(`  restored: ${r}\n`);
           for (const c of report.cannotRestore) process.stdout.write(`  cannot restore: ${c}\n`);
           for (const w of report.warnings) ctx.log.warn(w);
-        });
-      } finally {
-        remediation.close();
-      }
+        } finally {
+          remediation.close();
+        }
+      });
     });
 
   program

@@ -5,7 +5,7 @@ import { SEVERITY_ORDER, type ScanResult, type Severity } from '../../model/find
 import { scan } from '../../engine/scan.js';
 import { FORMATS, type Format, renderChunks } from '../../report/render.js';
 import { type CommandContext, buildContext, endProgress, parseIntFlag, type GlobalFlags } from '../context.js';
-import { providerFromFlags } from '../providerFromFlags.js';
+import { openForScan } from '../sessions.js';
 import { writeOutput } from '../writeOutput.js';
 
 export interface ScanFlags {
@@ -39,15 +39,17 @@ export function parseAsOf(value: string | undefined): Date {
 export async function runScan(ctx: CommandContext, flags: ScanFlags): Promise<ScanResult> {
   if (flags.days !== undefined) ctx.config.inactiveDays = parseIntFlag('--days', flags.days, 1, 3650);
   const now = parseAsOf(flags.asOf);
-  const built = providerFromFlags(ctx, flags);
+  const open = await openForScan(ctx, flags);
   try {
-    const result = await scan(built.provider, { config: ctx.config, now });
-    const calls = built.calls();
-    if (calls) ctx.log.debug(calls);
+    const result = await scan(
+      open.sessions.map((s) => s.scanner),
+      { config: ctx.config, now },
+    );
+    for (const calls of open.calls()) ctx.log.debug(calls);
     return result;
   } finally {
     endProgress(ctx);
-    built.close();
+    open.close();
   }
 }
 
@@ -69,7 +71,7 @@ export function exitCodeFor(result: ScanResult, failOn: string | undefined): num
 
 export function registerScan(program: Command, globals: () => GlobalFlags): void {
   addScanOptions(
-    program.command('scan').description('find inactive users, unused passwords and access keys (read-only)'),
+    program.command('scan').description('find inactive identities and unused credentials (read-only)'),
   )
     .addOption(
       new Option('--format <format>', 'output format (default: table on a terminal, else json)').choices(FORMATS),

@@ -6,19 +6,15 @@ import type { Command } from 'commander';
 import { Cron } from 'croner';
 import { serve as serveHttp } from '@hono/node-server';
 import { UsageError } from '../../errors.js';
-import { AwsRemediation } from '../../providers/aws/aws-remediation.js';
-import { createAwsClients } from '../../providers/aws/aws-client.js';
 import { createApp } from '../../server/app.js';
 import { Store } from '../../store/store.js';
-import { CloudTrailEvidence } from '../../workflow/evidence/cloudtrail-evidence.js';
-import { gatherEvidence } from '../../workflow/evidence/gather.js';
 import { JiraTickets } from '../../workflow/jira/jira-tickets.js';
 import { readSecret } from '../../workflow/secrets.js';
-import { ReviewService, type EvidenceSource } from '../../workflow/service.js';
+import { ReviewService, providerEvidence } from '../../workflow/service.js';
 import { SlackReview } from '../../workflow/slack/slack-review.js';
 import { SlackSocketReceiver } from '../../workflow/slack/slack-socket.js';
 import { buildContext, parseIntFlag, type GlobalFlags } from '../context.js';
-import { providerFromFlags } from '../providerFromFlags.js';
+import { openForScan } from '../sessions.js';
 
 /** `protect` skips a tick while the previous run (the returned promise) is still going. */
 function cron(expr: string, key: string, fn: () => Promise<void>): Cron {
@@ -50,33 +46,20 @@ export function registerServe(program: Command, globals: () => GlobalFlags): voi
           : null;
 
       const store = await Store.open(config.store.url);
-      const scanner = providerFromFlags(ctx, {});
-      const aws = createAwsClients({
-        profile: config.aws.profile,
-        region: config.aws.region,
-        endpointUrl: config.aws.endpointUrl,
-        maxAttempts: config.aws.maxAttempts,
-        retryMode: config.aws.retryMode,
-        concurrency: config.aws.concurrency,
-      });
+      const providers = await openForScan(ctx, {});
+      const remediation = providers.sessions.map((s) => s.remediation);
       const slack = config.slack.enabled
         ? SlackReview.fromConfig(store, config, { log: (l: string) => log.info(l) })
         : null;
       const jira = config.jira.enabled ? JiraTickets.fromConfig(store, config) : null;
-      const trail = CloudTrailEvidence.fromConfig(config.evidence.cloudtrail, aws.settings);
-      const evidence: EvidenceSource = (item) =>
-        gatherEvidence(
-          { userName: item.identityName, userArn: item.identityId },
-          { cloudtrail: trail, aws, settings: config.evidence },
-        );
       const service = new ReviewService({
         store,
         config,
-        scanner: scanner.provider,
-        remediation: new AwsRemediation(aws),
+        scanners: providers.sessions.map((s) => s.scanner),
+        remediation,
         slack,
         jira,
-        evidence,
+        evidence: providerEvidence(remediation),
         log,
       });
 
@@ -108,9 +91,7 @@ export function registerServe(program: Command, globals: () => GlobalFlags): voi
             await socket?.stop();
             await new Promise<void>((r) => server.close(() => r()));
             await store.close();
-            scanner.close();
-            aws.destroy();
-            trail?.destroy();
+            providers.close();
             log.info('stopped');
             resolve();
           })();

@@ -15,7 +15,8 @@ import { CloudError } from '../../errors.js';
 import type { Credential, Identity, LastUse } from '../../model/identity.js';
 import { isoSeconds } from '../../model/time.js';
 import type { ProgressSink } from '../provider.js';
-import { type AwsClients, isNoSuchEntity, toCloudError } from './aws-client.js';
+import type { AwsClients } from './aws-client.js';
+import { isNoSuchEntity, toCloudError } from './aws-errors.js';
 import { KEY_TRACKING_SINCE, PASSWORD_TRACKING_SINCE, parseUserArn } from './aws-credential-report.js';
 
 /**

@@ -1,13 +1,11 @@
 /**
  * IAM and STS clients built from the CLI/config settings (profile, region, endpoint, retry
- * mode), a per-operation call counter, and the translation of SDK errors into one-line
- * errors with the documented exit code.
+ * mode), and a per-operation call counter. SDK errors are classified in aws-errors.ts.
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { Readable } from 'node:stream';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { CloudError } from '../../errors.js';
 
 export interface AwsSettings {
   profile: string | null;
@@ -116,128 +114,6 @@ function liftReportContent(holder: { value: Buffer | null }) {
       }
       return result;
     };
-}
-
-interface SdkErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number; attempts?: number };
-  $retryable?: unknown;
-}
-
-export function errorName(err: unknown): string {
-  const e = err as SdkErrorShape;
-  return e?.name ?? e?.code ?? 'Error';
-}
-
-const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess']);
-const THROTTLED = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ThrottledException',
-  'SlowDown',
-]);
-const BAD_CREDENTIALS = new Set([
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'InvalidSignatureException',
-  'UnrecognizedClientException',
-  'InvalidAccessKeyId',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'RequestExpired',
-]);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EPIPE',
-]);
-
-export function isAccessDenied(err: unknown): boolean {
-  return ACCESS_DENIED.has(errorName(err));
-}
-
-export function isThrottled(err: unknown): boolean {
-  return THROTTLED.has(errorName(err));
-}
-
-export function isBadCredentials(err: unknown): boolean {
-  return BAD_CREDENTIALS.has(errorName(err));
-}
-
-/** A connection that failed or timed out (not an answer from AWS). */
-export function isNetworkError(err: unknown): boolean {
-  const name = errorName(err);
-  const code = (err as { code?: string })?.code;
-  return (code !== undefined && NETWORK_CODES.has(code)) || NETWORK_CODES.has(name) || name === 'TimeoutError';
-}
-
-export function isNoSuchEntity(err: unknown): boolean {
-  const n = errorName(err);
-  return n === 'NoSuchEntity' || n === 'NoSuchEntityException';
-}
-
-/** Turn an SDK error into a one-line CloudError naming the operation and the fix. */
-export function toCloudError(err: unknown, operation: string, settings?: AwsSettings): CloudError {
-  if (err instanceof CloudError) return err;
-  const e = err as SdkErrorShape;
-  const name = errorName(err);
-  const attempts = e?.$metadata?.attempts;
-  const afterAttempts = attempts ? ` after ${attempts} attempts` : '';
-  const firstLine = (e?.message ?? String(err)).split('\n')[0]!.trim();
-  if (ACCESS_DENIED.has(name)) {
-    return new CloudError(
-      `AWS denied ${operation} (${name}): grant it to the identity dormant runs as; 'dormant permissions' prints the policy`,
-      'AccessDenied',
-      { cause: err },
-    );
-  }
-  if (THROTTLED.has(name)) {
-    return new CloudError(
-      `AWS kept throttling ${operation}${afterAttempts}; retry later, or lower aws.concurrency / raise aws.maxAttempts`,
-      'Throttling',
-      { cause: err },
-    );
-  }
-  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(firstLine)) {
-    return new CloudError(
-      `no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, pass --profile, or run 'aws sso login'`,
-      'NoCredentials',
-      { cause: err },
-    );
-  }
-  if (BAD_CREDENTIALS.has(name)) {
-    return new CloudError(
-      `AWS rejected the credentials on ${operation} (${name}): refresh them ('aws sso login') or check the profile`,
-      'BadCredentials',
-      { cause: err },
-    );
-  }
-  const code = (e as { code?: string })?.code;
-  if ((code && NETWORK_CODES.has(code)) || NETWORK_CODES.has(name) || name === 'TimeoutError') {
-    const where = settings?.endpointUrl ?? process.env.AWS_ENDPOINT_URL ?? 'the AWS endpoint';
-    return new CloudError(
-      `cannot reach ${where} for ${operation} (${code ?? name})${afterAttempts}; check the network or --endpoint-url`,
-      'Unreachable',
-      { cause: err },
-    );
-  }
-  const status = e?.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) {
-    return new CloudError(
-      `AWS failed ${operation} with HTTP ${status} (${name})${afterAttempts}; retry later`,
-      'ServerError',
-      { cause: err },
-    );
-  }
-  return new CloudError(`AWS error on ${operation}: ${name}: ${firstLine}`, name, { cause: err });
 }
 
 export function sleep(ms: number): Promise<void> {

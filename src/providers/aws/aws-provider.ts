@@ -1,16 +1,18 @@
 /**
- * The AWS provider: the inventory from the credential report (default) or the API, the
- * caller's identity, and enrichment (tags; report key slots mapped to key ids).
+ * The AWS scan provider: the inventory from the credential report (default) or the API, the
+ * caller's identity (marked, with the root, as never to be acted on), and enrichment (tags;
+ * report key slots mapped to key ids).
  */
 import { GetAccessKeyLastUsedCommand, paginateListAccessKeys, paginateListUserTags } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
 import { CloudError } from '../../errors.js';
 import type { Caller, Credential, Identity, Inventory } from '../../model/identity.js';
 import { isoSeconds } from '../../model/time.js';
-import type { EnrichRequest, ProgressSink, Provider } from '../provider.js';
+import type { EnrichRequest, ProgressSink, ScanProvider } from '../provider.js';
 import { collectFromApi } from './aws-api-source.js';
-import { type AwsClients, isAccessDenied, isNoSuchEntity, toCloudError } from './aws-client.js';
+import { markProtected, readCaller } from './aws-caller.js';
+import type { AwsClients } from './aws-client.js';
+import { isAccessDenied, isNoSuchEntity, toCloudError } from './aws-errors.js';
 import { parseCredentialReport } from './aws-credential-report.js';
 import { ReportUnavailableError, fetchCredentialReport } from './aws-report-source.js';
 
@@ -24,7 +26,7 @@ export interface AwsProviderOptions {
   progress?: ProgressSink;
 }
 
-export class AwsProvider implements Provider {
+export class AwsProvider implements ScanProvider {
   readonly name = 'aws';
 
   constructor(
@@ -32,17 +34,17 @@ export class AwsProvider implements Provider {
     private readonly options: AwsProviderOptions,
   ) {}
 
-  async caller(): Promise<Caller> {
-    try {
-      const out = await this.aws.sts.send(new GetCallerIdentityCommand({}));
-      return { arn: out.Arn ?? '', account: out.Account ?? '' };
-    } catch (err) {
-      throw toCloudError(err, 'sts:GetCallerIdentity', this.aws.settings);
-    }
+  caller(): Promise<Caller> {
+    return readCaller(this.aws);
   }
 
   async collect(): Promise<Inventory> {
-    const caller = await this.caller();
+    const inventory = await this.collectFrom(await this.caller());
+    for (const identity of inventory.identities) markProtected(identity, inventory.caller);
+    return inventory;
+  }
+
+  private async collectFrom(caller: Caller): Promise<Inventory> {
     const progress = this.options.progress;
     if (this.options.source !== 'api') {
       try {
@@ -64,6 +66,7 @@ export class AwsProvider implements Provider {
         const warnings = [...report.warnings, ...parsed.warnings];
         if (parsed.identities.length === 0) warnings.push('the credential report lists no IAM users');
         return {
+          provider: 'aws',
           source: 'credential-report',
           accounts: [...new Set([caller.account, ...parsed.accounts].filter(Boolean))].sort(),
           dataAsOf: report.generatedAt,
@@ -92,6 +95,7 @@ export class AwsProvider implements Provider {
     const { identities, warnings } = await collectFromApi(this.aws, this.options.progress);
     const accounts = new Set([caller.account, ...identities.map((i) => i.account)].filter(Boolean));
     return {
+      provider: 'aws',
       source: 'api',
       accounts: [...accounts].sort(),
       dataAsOf: isoSeconds(Date.now()),
@@ -104,8 +108,8 @@ export class AwsProvider implements Provider {
   async enrich(request: EnrichRequest): Promise<string[]> {
     const warnings: string[] = [];
     const limit = pLimit(this.aws.settings.concurrency);
-    const slotUsers = new Set(request.keySlots);
-    const users = [...new Set([...request.tags, ...request.keySlots])];
+    const slotUsers = new Set(request.unresolved);
+    const users = [...new Set([...request.tags, ...request.unresolved])];
     let deniedTags = 0;
     await Promise.all(
       users.map((identity) =>

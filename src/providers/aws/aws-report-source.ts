@@ -7,7 +7,8 @@ import { GenerateCredentialReportCommand, GetCredentialReportCommand } from '@aw
 import { CloudError } from '../../errors.js';
 import { isoSeconds } from '../../model/time.js';
 import type { ProgressSink } from '../provider.js';
-import { type AwsClients, errorName, isAccessDenied, sleep, toCloudError } from './aws-client.js';
+import { type AwsClients, sleep } from './aws-client.js';
+import { errorName, isAccessDenied, toCloudError } from './aws-errors.js';
 
 export interface ReportFetchOptions {
   maxReportAgeHours: number;

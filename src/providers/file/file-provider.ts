@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import type { Inventory } from '../../model/identity.js';
 import { parseCredentialReport } from '../aws/aws-credential-report.js';
-import type { EnrichRequest, Provider } from '../provider.js';
+import type { EnrichRequest, ScanProvider } from '../provider.js';
 
-export class FileProvider implements Provider {
+export class FileProvider implements ScanProvider {
   readonly name = 'file';
 
   constructor(private readonly path: string) {}
@@ -24,6 +24,7 @@ export class FileProvider implements Provider {
     }
     const parsed = parseCredentialReport(text, this.path);
     return {
+      provider: 'aws',
       source: 'file',
       accounts: parsed.accounts,
       dataAsOf: null,

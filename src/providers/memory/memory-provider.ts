@@ -5,18 +5,47 @@
  */
 import { createHash } from 'node:crypto';
 import { CloudError } from '../../errors.js';
-import type { RestoreReport, UserBackup } from '../../model/backup.js';
+import type { BackupEnvelope, RestoreReport } from '../../model/backup.js';
+import type { Evidence } from '../../model/evidence.js';
 import type { ActionName } from '../../model/finding.js';
 import type { Caller, Credential, Identity, Inventory } from '../../model/identity.js';
 import type {
-  ActionSettings,
   ActionTarget,
   EnrichRequest,
-  Provider,
+  IdentityRef,
   RemediationProvider,
   RestoreOptions,
+  ScanProvider,
   StepRunner,
 } from '../provider.js';
+
+/** What disable-user removes in the memory account (remediation.disableUser). */
+export interface MemorySettings {
+  disableUser: ('deactivate-keys' | 'remove-password' | 'quarantine')[];
+}
+
+/** The snapshot of a memory user: the same facts an IAM backup holds, minus what the demo has not. */
+export interface MemoryBackup {
+  user: { name: string; arn: string; path: string; tags: { key: string; value: string }[] };
+  groups: string[];
+  attachedPolicies: { arn: string; name: string }[];
+  inlinePolicies: { name: string; document: string }[];
+  loginProfile: { exists: boolean };
+  accessKeys: { id: string; status: 'Active' | 'Inactive'; createdAt: string | null }[];
+}
+
+function isMemoryBackup(d: unknown): d is MemoryBackup {
+  const o = d as Partial<MemoryBackup> | null;
+  return Boolean(
+    o &&
+      typeof o.user?.name === 'string' &&
+      Array.isArray(o.groups) &&
+      Array.isArray(o.attachedPolicies) &&
+      Array.isArray(o.inlinePolicies) &&
+      Array.isArray(o.accessKeys) &&
+      typeof o.loginProfile?.exists === 'boolean',
+  );
+}
 
 export interface MemoryUser {
   identity: Identity;
@@ -27,8 +56,10 @@ export interface MemoryUser {
   mfaDevices: string[];
 }
 
-export class MemoryAccount implements Provider, RemediationProvider {
+export class MemoryAccount implements ScanProvider, RemediationProvider {
   readonly name = 'memory';
+  readonly provider = 'aws' as const;
+  settings: MemorySettings = { disableUser: ['deactivate-keys', 'remove-password'] };
   readonly users = new Map<string, MemoryUser>();
   /** Every mutating call, in order, for the demo's narration and for tests. */
   readonly calls: string[] = [];
@@ -74,11 +105,12 @@ export class MemoryAccount implements Provider, RemediationProvider {
 
   async collect(): Promise<Inventory> {
     return {
+      provider: 'aws',
       source: 'api',
       accounts: [this.account],
       dataAsOf: null,
       caller: { arn: this.callerArn, account: this.account },
-      identities: [...this.users.values()].map((u) => structuredClone(u.identity)),
+      identities: [...this.users.values()].map((u) => this.marked(structuredClone(u.identity))),
       warnings: [],
     };
   }
@@ -92,55 +124,87 @@ export class MemoryAccount implements Provider, RemediationProvider {
     return { arn: this.callerArn, account: this.account };
   }
 
-  async reread(userName: string): Promise<Identity | null> {
-    const u = this.users.get(userName);
-    return u ? { ...structuredClone(u.identity), tags: { ...u.tags } } : null;
+  /** The caller and the root are protected, as the AWS provider marks them. */
+  private marked(identity: Identity): Identity {
+    if (identity.id === this.callerArn) {
+      identity.isCaller = true;
+      identity.protectedReason = 'the identity dormant runs as';
+    } else if (identity.id.endsWith(':root') || identity.name === '<root_account>') {
+      identity.protectedReason = 'the root user';
+    }
+    return identity;
   }
 
-  async backup(userName: string): Promise<UserBackup> {
+  async reread(target: IdentityRef): Promise<Identity | null> {
+    const u = this.users.get(target.name);
+    return u ? this.marked({ ...structuredClone(u.identity), tags: { ...u.tags } }) : null;
+  }
+
+  isDisabled(live: Identity): boolean {
+    const steps = this.settings.disableUser;
+    if (steps.includes('deactivate-keys') && live.credentials.some((c) => c.kind === 'access-key' && c.enabled)) {
+      return false;
+    }
+    return !(steps.includes('remove-password') && live.credentials.some((c) => c.kind === 'password'));
+  }
+
+  async evidence(): Promise<Evidence> {
+    return [];
+  }
+
+  async backup(target: IdentityRef): Promise<BackupEnvelope<MemoryBackup>> {
+    const userName = target.name;
     const u = this.users.get(userName);
     if (!u) throw new CloudError(`memory account: no user ${userName}`, 'NoSuchEntity');
     const password = u.identity.credentials.find((c) => c.kind === 'password');
     return {
+      provider: 'aws',
+      kind: 'user',
       version: 1,
       takenAt: new Date().toISOString(),
       account: this.account,
-      user: {
-        name: userName,
-        arn: u.identity.id,
-        path: u.identity.path,
-        createdAt: u.identity.createdAt,
-        permissionsBoundary: null,
-        tags: Object.entries(u.tags).map(([key, value]) => ({ key, value })),
+      identityId: u.identity.id,
+      identityName: userName,
+      data: {
+        user: {
+          name: userName,
+          arn: u.identity.id,
+          path: u.identity.path,
+          tags: Object.entries(u.tags).map(([key, value]) => ({ key, value })),
+        },
+        groups: [...u.groups],
+        attachedPolicies: structuredClone(u.attachedPolicies),
+        inlinePolicies: structuredClone(u.inlinePolicies),
+        loginProfile: { exists: Boolean(password) },
+        accessKeys: u.identity.credentials
+          .filter((c): c is Credential & { id: string } => c.kind === 'access-key' && c.id !== null)
+          .map((c) => ({ id: c.id, status: c.enabled ? 'Active' : 'Inactive', createdAt: c.createdAt })),
       },
-      groups: [...u.groups],
-      attachedPolicies: structuredClone(u.attachedPolicies),
-      inlinePolicies: structuredClone(u.inlinePolicies),
-      loginProfile: { exists: Boolean(password), createdAt: password?.createdAt ?? null, passwordResetRequired: false },
-      accessKeys: u.identity.credentials
-        .filter((c): c is Credential & { id: string } => c.kind === 'access-key' && c.id !== null)
-        .map((c) => ({ id: c.id, status: c.status === 'Active' ? 'Active' : 'Inactive', createdAt: c.createdAt })),
-      mfaDevices: u.mfaDevices.map((serialNumber) => ({ serialNumber, enabledAt: null, virtual: true })),
-      sshPublicKeys: [],
-      signingCertificates: [],
-      serviceSpecificCredentials: [],
-      warnings: [],
     };
   }
 
-  async perform(action: ActionName, target: ActionTarget, settings: ActionSettings, steps: StepRunner): Promise<void> {
-    const u = () => this.users.get(target.userName);
+  readBackup(envelope: BackupEnvelope<unknown>): BackupEnvelope<MemoryBackup> {
+    if (envelope.provider !== 'aws' || envelope.version !== 1 || !isMemoryBackup(envelope.data)) {
+      throw new CloudError(`backup of ${envelope.identityName} does not fit the memory account's backup shape`, 'InvalidBackup');
+    }
+    return envelope as BackupEnvelope<MemoryBackup>;
+  }
+
+  async perform(action: ActionName, target: ActionTarget, steps: StepRunner): Promise<void> {
+    const settings = this.settings;
+    const userName = target.identity.name;
+    const u = () => this.users.get(userName);
     const deactivate = (id: string) =>
       steps.step(`deactivate-key:${id}`, async () => {
         const key = u()?.identity.credentials.find((c) => c.kind === 'access-key' && c.id === id);
-        if (key) key.status = 'Inactive';
+        if (key) Object.assign(key, { status: 'Inactive', enabled: false });
         this.calls.push(`UpdateAccessKey ${id} Inactive`);
       });
     const removePassword = () =>
       steps.step('delete-login-profile', async () => {
         const user = u();
         if (user) user.identity.credentials = user.identity.credentials.filter((c) => c.kind !== 'password');
-        this.calls.push(`DeleteLoginProfile ${target.userName}`);
+        this.calls.push(`DeleteLoginProfile ${userName}`);
       });
     switch (action) {
       case 'notify':
@@ -153,7 +217,7 @@ export class MemoryAccount implements Provider, RemediationProvider {
       case 'disable-user': {
         if (settings.disableUser.includes('deactivate-keys')) {
           for (const c of u()?.identity.credentials ?? []) {
-            if (c.kind === 'access-key' && c.id && c.status === 'Active') await deactivate(c.id);
+            if (c.kind === 'access-key' && c.id && c.enabled) await deactivate(c.id);
           }
         }
         if (settings.disableUser.includes('remove-password')) await removePassword();
@@ -191,15 +255,16 @@ export class MemoryAccount implements Provider, RemediationProvider {
           });
         }
         await steps.step('delete-user', async () => {
-          this.users.delete(target.userName);
-          this.calls.push(`DeleteUser ${target.userName}`);
+          this.users.delete(userName);
+          this.calls.push(`DeleteUser ${userName}`);
         });
         return;
       }
     }
   }
 
-  async restore(backup: UserBackup, options: RestoreOptions, steps: StepRunner): Promise<RestoreReport> {
+  async restore(envelope: BackupEnvelope, options: RestoreOptions, steps: StepRunner): Promise<RestoreReport> {
+    const backup = this.readBackup(envelope).data;
     const report: RestoreReport = { restored: [], cannotRestore: [], warnings: [] };
     const name = backup.user.name;
     let user = this.users.get(name);
@@ -208,7 +273,7 @@ export class MemoryAccount implements Provider, RemediationProvider {
         user = {
           identity: {
             provider: 'aws',
-            account: backup.account,
+            account: envelope.account,
             kind: 'user',
             id: backup.user.arn,
             name,
@@ -244,8 +309,8 @@ export class MemoryAccount implements Provider, RemediationProvider {
       const live = target.identity.credentials.find((c) => c.kind === 'access-key' && c.id === k.id);
       if (!live)
         report.cannotRestore.push(`access key ${k.id} was deleted: its secret cannot come back; create a new key`);
-      else if (k.status === 'Active' && live.status !== 'Active') {
-        live.status = 'Active';
+      else if (k.status === 'Active' && !live.enabled) {
+        Object.assign(live, { status: 'Active', enabled: true });
         report.restored.push(`access key ${k.id} reactivated`);
       }
     }
@@ -255,6 +320,7 @@ export class MemoryAccount implements Provider, RemediationProvider {
           kind: 'password',
           id: null,
           status: 'enabled',
+          enabled: true,
           createdAt: new Date().toISOString(),
           lastUse: 'never',
           lastUsedAt: null,

@@ -3,9 +3,10 @@
  * evidence per item, and the outcome comments. Pure builders, no I/O. ADF is JSON, so nothing
  * is escaped; but a text node is never empty, null or undefined (Jira rejects those).
  *
- * A source that could not be read is written "unavailable: reason" — never "no activity".
+ * Evidence is rendered from the neutral sections, one row each, whatever the provider; a source
+ * that could not be read is written "unavailable: reason" — never "no activity".
  */
-import type { Evidence, ServiceAccess, TrailEvent } from '../../model/evidence.js';
+import type { Evidence, EvidenceItem, EvidenceSection } from '../../model/evidence.js';
 import type { PlanItem } from '../../model/plan.js';
 import type { ReviewView } from '../../store/review.js';
 
@@ -102,72 +103,37 @@ export function doc(content: AdfNode[]): AdfDoc {
 // ------------------------------------------------------------------ evidence
 
 export interface EvidenceLimits {
-  /** CloudTrail events listed per item. */
-  events: number;
-  /** Access Advisor services listed per item. */
-  services: number;
+  /** Items (events, services, sign-ins) listed per evidence section. */
+  items: number;
 }
 
-const FULL: EvidenceLimits = { events: 5, services: 5 };
-const COMPACT: EvidenceLimits = { events: 1, services: 1 };
+const FULL: EvidenceLimits = { items: 5 };
+const COMPACT: EvidenceLimits = { items: 1 };
 
-function eventLine(e: TrailEvent): AdfNode {
-  return paragraph(
-    strong(e.name),
-    ` at ${e.time}`,
-    ` from ${e.sourceIp ?? 'unknown IP'}`,
-    ` in ${e.region || 'unknown region'}`,
-    e.source ? ` (${e.source})` : null,
-  );
+function itemLine(item: EvidenceItem): AdfNode {
+  return paragraph(item.summary || item.at || '—');
 }
 
-function serviceLine(s: ServiceAccess): AdfNode {
-  return paragraph(
-    strong(s.namespace || s.name || 'unknown service'),
-    s.name && s.name !== s.namespace ? ` (${s.name})` : null,
-    ` at ${s.lastAccessedAt ?? 'unknown time'}`,
-    s.lastAccessedRegion ? ` in ${s.lastAccessedRegion}` : null,
-  );
-}
-
-function more(n: number, what: string): AdfNode[] {
-  return n > 0 ? [paragraph(em(`… and ${n} more ${what}`))] : [];
-}
-
-/** The CloudTrail cell: the last events as a nested list, or why there are none. */
-export function cloudTrailBlocks(evidence: Evidence | null, limits: EvidenceLimits = FULL): AdfNode[] {
-  if (!evidence) return [paragraph(em('evidence not collected'))];
-  const ct = evidence.cloudtrail;
-  if (ct.status !== 'ok') return [paragraph(`unavailable: ${ct.reason || 'no reason given'}`)];
-  const regions = ct.data.regions.length > 0 ? ct.data.regions.join(', ') : 'the looked-up regions';
-  if (ct.data.events.length === 0) {
-    return [paragraph(`no CloudTrail events in ${regions} (90-day history, collected ${ct.collectedAt})`)];
-  }
-  const shown = ct.data.events.slice(0, limits.events);
+/**
+ * One section's cell: why it is unavailable, its one line when it found nothing, or what it
+ * covered (`scope`, in the provider's words) and its newest items as a list.
+ */
+export function sectionBlocks(section: EvidenceSection, limits: EvidenceLimits = FULL): AdfNode[] {
+  if (section.status !== 'ok') return [paragraph(`unavailable: ${section.reason || 'no reason given'}`)];
+  if (section.items.length === 0) return [paragraph(`${section.summary} (collected ${section.collectedAt})`)];
+  const shown = section.items.slice(0, limits.items);
+  const rest = section.items.length - shown.length;
   return [
-    paragraph(`last ${shown.length} event(s) in ${regions}:`),
-    bulletList(shown.map((e) => [eventLine(e)])),
-    ...more(ct.data.events.length - shown.length, 'event(s)'),
+    paragraph(`${section.scope ?? section.title}:`),
+    bulletList(shown.map((item) => [itemLine(item)])),
+    ...(rest > 0 ? [paragraph(em(`… and ${rest} more`))] : []),
   ];
 }
 
-/** The Access Advisor cell: the services used last, or why there are none. */
-export function accessAdvisorBlocks(evidence: Evidence | null, limits: EvidenceLimits = FULL): AdfNode[] {
-  if (!evidence) return [paragraph(em('evidence not collected'))];
-  const aa = evidence.accessAdvisor;
-  if (aa.status !== 'ok') return [paragraph(`unavailable: ${aa.reason || 'no reason given'}`)];
-  const used = aa.data.services
-    .filter((s) => s.lastAccessedAt !== null)
-    .sort((a, b) => (b.lastAccessedAt ?? '').localeCompare(a.lastAccessedAt ?? ''));
-  if (used.length === 0) {
-    return [paragraph(`no service accessed in the Access Advisor period (collected ${aa.collectedAt})`)];
-  }
-  const shown = used.slice(0, limits.services);
-  return [
-    paragraph('last services used:'),
-    bulletList(shown.map((s) => [serviceLine(s)])),
-    ...more(used.length - shown.length, 'service(s)'),
-  ];
+/** One table row per evidence section, titled as the provider titles it. */
+function evidenceRows(evidence: Evidence | null, limits: EvidenceLimits): AdfNode[] {
+  if (!evidence || evidence.length === 0) return [tableRow('Evidence', [paragraph(em('evidence not collected'))])];
+  return evidence.map((section) => tableRow(section.title || section.source, sectionBlocks(section, limits)));
 }
 
 // ------------------------------------------------------------------ plan description
@@ -205,8 +171,7 @@ function itemBlocks(view: ReviewView, limits: EvidenceLimits): AdfNode[] {
     tableRow('Owner', [paragraph(view.owner ?? 'no owner tag')]),
   ];
   if (item.dependsOn) rows.push(tableRow('Not before', [paragraph(`${item.notBefore} (after ${item.dependsOn})`)]));
-  rows.push(tableRow('CloudTrail', cloudTrailBlocks(view.evidence, limits)));
-  rows.push(tableRow('Access Advisor', accessAdvisorBlocks(view.evidence, limits)));
+  rows.push(...evidenceRows(view.evidence, limits));
   return [heading(3, `#${item.seq} `, item.identityName, ' — ', item.action), table(rows)];
 }
 

@@ -21,7 +21,7 @@ interface Slot {
 
 interface Waiter {
   inFlight: boolean;
-  resolve: (handle: Slot) => void;
+  resolve: (slot: Slot) => void;
 }
 
 export class RateLimiter {
@@ -84,7 +84,7 @@ export class RateLimiter {
     this.slots = this.slots.filter((s) => s.at + this.windowMs > now);
     while (this.waiters.length > 0 && this.slots.length < this.capacity) {
       const waiter = this.waiters.shift()!;
-      const handle: Slot = { at: waiter.inFlight ? Infinity : now };
+      const slot: Slot = { at: waiter.inFlight ? Infinity : now };
       this.slots.push(slot);
       waiter.resolve(slot);
     }

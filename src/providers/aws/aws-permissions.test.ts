@@ -1,5 +1,5 @@
 // The printed policies cover every IAM and STS command the AWS provider can send.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,9 +8,9 @@ import {
   REMEDIATE_WRITE_ACTIONS,
   SCAN_ACTIONS,
   policyFor,
-} from './permissions.js';
+} from './aws-permissions.js';
 
-const awsDir = fileURLToPath(new URL('../../providers/aws/', import.meta.url));
+const awsDir = fileURLToPath(new URL('./', import.meta.url));
 
 function commandsIn(file: string): string[] {
   const text = readFileSync(`${awsDir}${file}`, 'utf8');
@@ -19,20 +19,38 @@ function commandsIn(file: string): string[] {
   return [...new Set([...sent, ...paged])].filter((c) => c !== 'GetCallerIdentity');
 }
 
+const SCAN_FILES = ['aws-api-source.ts', 'aws-report-source.ts', 'aws-provider.ts'];
+const EVIDENCE_FILES = ['aws-cloudtrail-evidence.ts', 'aws-access-advisor-evidence.ts'];
+/** What apply and restore run: the remediation class and the modules it composes. */
+const REMEDIATION_FILES = [
+  'aws-remediation.ts',
+  'aws-actions.ts',
+  'aws-backup.ts',
+  'aws-restore.ts',
+  'aws-lists.ts',
+  'aws-caller.ts',
+];
+
 describe('dormant permissions', () => {
   it('scan mode allows every call the scan path makes, and nothing that changes anything', () => {
-    const scanFiles = ['aws-api-source.ts', 'aws-report-source.ts', 'aws-provider.ts'];
-    const used = scanFiles.flatMap(commandsIn).map((c) => `iam:${c}`);
+    const used = SCAN_FILES.flatMap(commandsIn).map((c) => `iam:${c}`);
     expect(used.length).toBeGreaterThan(5);
     for (const action of used) expect(SCAN_ACTIONS).toContain(action);
     for (const action of SCAN_ACTIONS) expect(action).toMatch(/^iam:(Get|List|Generate)/);
   });
 
   it('remediate mode allows every call apply and restore make', () => {
-    const used = commandsIn('aws-remediation.ts').map((c) => `iam:${c}`);
+    const used = REMEDIATION_FILES.flatMap(commandsIn).map((c) => `iam:${c}`);
     const allowed = [...SCAN_ACTIONS, ...REMEDIATE_READ_ACTIONS, ...REMEDIATE_WRITE_ACTIONS];
     expect(used.length).toBeGreaterThan(20);
     for (const action of used) expect(allowed).toContain(action);
+  });
+
+  it('no file of the AWS provider sends a command outside the lists above', () => {
+    const files = readdirSync(awsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    const known = new Set([...SCAN_FILES, ...EVIDENCE_FILES, ...REMEDIATION_FILES]);
+    const unlisted = files.filter((f) => commandsIn(f).length > 0 && !known.has(f));
+    expect(unlisted).toEqual([]);
   });
 
   it('prints a valid policy document per mode', () => {
@@ -50,10 +68,7 @@ describe('dormant permissions', () => {
   });
 
   it('remediate mode allows the evidence calls a review makes', () => {
-    const evidenceDir = fileURLToPath(new URL('../../workflow/evidence/', import.meta.url));
-    const text = ['cloudtrail-evidence.ts', 'access-advisor-evidence.ts']
-      .map((f) => readFileSync(`${evidenceDir}${f}`, 'utf8'))
-      .join('\n');
+    const text = EVIDENCE_FILES.map((f) => readFileSync(`${awsDir}${f}`, 'utf8')).join('\n');
     const used = [...text.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!);
     expect(used).toEqual(
       expect.arrayContaining(['LookupEvents', 'GenerateServiceLastAccessedDetails', 'GetServiceLastAccessedDetails']),

@@ -6,10 +6,18 @@
  */
 import { GenerateServiceLastAccessedDetailsCommand, GetServiceLastAccessedDetailsCommand } from '@aws-sdk/client-iam';
 import type { GetServiceLastAccessedDetailsCommandOutput, ServiceLastAccessed } from '@aws-sdk/client-iam';
-import type { EvidenceSection, ServiceAccess } from '../../model/evidence.js';
-import type { AwsClients } from '../../providers/aws/aws-client.js';
-import { sleep } from '../../providers/aws/aws-client.js';
-import { available, unavailable, unavailableReason } from './reasons.js';
+import { type EvidenceItem, type EvidenceSection, unavailableSection } from '../../model/evidence.js';
+import { type AwsClients, sleep } from './aws-client.js';
+import { unavailableReason } from './aws-errors.js';
+import { ACCESS_ADVISOR, type SourceResult, available, unavailable } from './aws-evidence-result.js';
+
+/** One service in the Access Advisor report. */
+export interface ServiceAccess {
+  namespace: string;
+  name: string;
+  lastAccessedAt: string | null;
+  lastAccessedRegion: string | null;
+}
 
 export type AccessAdvisorData = { services: ServiceAccess[] };
 
@@ -51,7 +59,7 @@ export async function accessAdvisorEvidence(
   aws: Pick<AwsClients, 'iam'>,
   userArn: string,
   options: AccessAdvisorOptions,
-): Promise<EvidenceSection<AccessAdvisorData>> {
+): Promise<SourceResult<AccessAdvisorData>> {
   const now = options.now ?? (() => new Date());
   const timeoutMs = options.timeoutSeconds * 1000;
   const maxPollMs = options.maxPollMs ?? 5_000;
@@ -91,4 +99,45 @@ export async function accessAdvisorEvidence(
   } catch (err) {
     return unavailable(unavailableReason(err, GET), now);
   }
+}
+
+function serviceItem(s: ServiceAccess): EvidenceItem {
+  return {
+    at: s.lastAccessedAt,
+    summary:
+      (s.namespace || s.name || 'unknown service') +
+      (s.name && s.name !== s.namespace ? ` (${s.name})` : '') +
+      ` at ${s.lastAccessedAt ?? 'unknown time'}` +
+      (s.lastAccessedRegion ? ` in ${s.lastAccessedRegion}` : ''),
+    fields: {
+      namespace: s.namespace,
+      name: s.name,
+      lastAccessedAt: s.lastAccessedAt,
+      lastAccessedRegion: s.lastAccessedRegion,
+    },
+  };
+}
+
+/**
+ * The neutral section: the service reached last in one line, and the reached services as
+ * items (newest first). Services never reached in the period are not activity: not listed.
+ */
+export function accessAdvisorSection(result: SourceResult<AccessAdvisorData>): EvidenceSection {
+  if (result.status !== 'ok') {
+    return unavailableSection(ACCESS_ADVISOR.source, ACCESS_ADVISOR.title, result.reason, new Date(result.collectedAt));
+  }
+  const used = result.data.services
+    .filter((s) => s.lastAccessedAt !== null)
+    .sort((a, b) => (b.lastAccessedAt ?? '').localeCompare(a.lastAccessedAt ?? ''));
+  const latest = used[0];
+  return {
+    ...ACCESS_ADVISOR,
+    status: 'ok',
+    collectedAt: result.collectedAt,
+    summary: latest
+      ? `last service ${latest.namespace} at ${latest.lastAccessedAt}`
+      : 'no service accessed in the Access Advisor period',
+    items: used.map(serviceItem),
+    scope: 'last services used',
+  };
 }

@@ -9,10 +9,11 @@ import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrai
 import type { CloudTrailClientConfig, Event as CloudTrailApiEvent } from '@aws-sdk/client-cloudtrail';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../../config/config.js';
-import type { EvidenceSection, TrailEvent } from '../../model/evidence.js';
-import type { AwsSettings, CallCounter } from '../../providers/aws/aws-client.js';
-import { RateLimiter } from './rate-limiter.js';
-import { available, unavailable, unavailableReason } from './reasons.js';
+import { type EvidenceItem, type EvidenceSection, unavailableSection } from '../../model/evidence.js';
+import type { AwsSettings, CallCounter } from './aws-client.js';
+import { unavailableReason } from './aws-errors.js';
+import { CLOUDTRAIL, type SourceResult, available, unavailable } from './aws-evidence-result.js';
+import { RateLimiter } from './aws-rate-limiter.js';
 
 /** Where IAM and console sign-in events are recorded. */
 export const HOME_REGION = 'us-east-1';
@@ -21,6 +22,15 @@ export const MAX_PAGE = 50;
 /** Stops a listing whose server keeps handing out tokens. */
 const MAX_PAGES_PER_REGION = 100;
 const OPERATION = 'cloudtrail:LookupEvents';
+
+/** One LookupEvents event, as kept for reviewers. */
+export interface TrailEvent {
+  name: string;
+  time: string;
+  sourceIp: string | null;
+  region: string;
+  source: string | null;
+}
 
 export type CloudTrailData = { regions: string[]; events: TrailEvent[] };
 
@@ -172,7 +182,7 @@ export class CloudTrailEvidence {
   }
 
   /** The user's latest `depth` events over all regions, newest first. Never throws. */
-  async lookup(userName: string): Promise<EvidenceSection<CloudTrailData>> {
+  async lookup(userName: string): Promise<SourceResult<CloudTrailData>> {
     try {
       const results = await Promise.all(
         this.regions.map((region) =>
@@ -243,4 +253,34 @@ function failureReason(failed: RegionResult[], regionCount: number): string {
   }
   if (byReason.size === 1 && failed.length === regionCount) return [...byReason.keys()][0]!;
   return [...byReason].map(([reason, regions]) => `${reason} in ${regions.join(', ')}`).join('; ');
+}
+
+function eventItem(e: TrailEvent): EvidenceItem {
+  return {
+    at: e.time,
+    summary:
+      `${e.name} at ${e.time} from ${e.sourceIp ?? 'unknown IP'} in ${e.region || 'unknown region'}` +
+      (e.source ? ` (${e.source})` : ''),
+    fields: { name: e.name, time: e.time, sourceIp: e.sourceIp, region: e.region, source: e.source },
+  };
+}
+
+/** The neutral section: the latest event in one line, the events as items (newest first). */
+export function cloudTrailSection(result: SourceResult<CloudTrailData>): EvidenceSection {
+  if (result.status !== 'ok') {
+    return unavailableSection(CLOUDTRAIL.source, CLOUDTRAIL.title, result.reason, new Date(result.collectedAt));
+  }
+  const { regions, events } = result.data;
+  const last = events[0];
+  const where = regions.length > 0 ? regions.join(', ') : 'the looked-up regions';
+  return {
+    ...CLOUDTRAIL,
+    status: 'ok',
+    collectedAt: result.collectedAt,
+    summary: last
+      ? `last CloudTrail event ${last.name} at ${last.time} from ${last.sourceIp ?? 'unknown IP'} (${last.region})`
+      : `no CloudTrail events in ${regions.join(', ')} (90-day history)`,
+    items: events.map(eventItem),
+    scope: `last ${events.length} event(s) in ${where}`,
+  };
 }

@@ -1,0 +1,110 @@
+/**
+ * One item of an apply (DESIGN §4): journal the re-check, skip with the reason when the live
+ * identity no longer warrants it, commit a backup before the first change, run the provider's
+ * journaled steps, and record the outcome. Resumes an item a crash interrupted.
+ */
+import type { Config } from '../config/config.js';
+import type { Plan, PlanItem } from '../model/plan.js';
+import { DAY_MS } from '../model/time.js';
+import type { RemediationProvider } from '../providers/provider.js';
+import { backupForItem, saveBackup } from '../store/backups.js';
+import { journalFor, writeJournal } from '../store/journal.js';
+import { delayDependents, setItemStatus } from '../store/plans.js';
+import type { Store } from '../store/store.js';
+import { recheck, refOf } from './recheck.js';
+import { journaledSteps } from './steps.js';
+
+export interface ItemRun {
+  store: Store;
+  provider: RemediationProvider;
+  plan: Plan;
+  config: Config;
+  runId: string;
+  by: string;
+  clock: () => Date;
+  say: (line: string) => void;
+}
+
+export type ItemOutcome = { status: 'done' } | { status: 'skipped'; reason: string };
+
+export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutcome> {
+  const { store, provider, plan, runId } = run;
+  const at = { planId: plan.id, itemId: item.id, runId };
+  const history = await journalFor(store.db, { itemId: item.id });
+  const resuming = history.some((e) => e.phase === 'intent' && e.step !== 'recheck');
+  const deleteStarted = history.some((e) => e.phase === 'intent' && e.step === 'delete-user');
+
+  await writeJournal(store.db, { ...at, step: 'recheck', phase: 'intent' });
+  const verdict = await recheck(item, plan, provider, run.config, run.clock(), { resuming, expectDisabled: true });
+  // A delete that started and whose identity is now gone finished before the crash.
+  const finishedDelete = deleteStarted && verdict.live === null;
+  if (verdict.skip && !finishedDelete) {
+    const reason = verdict.skip;
+    await store.transaction(async (trx) => {
+      await writeJournal(trx, { ...at, step: 'recheck', phase: 'outcome', status: 'skipped', detail: { reason } });
+      await setItemStatus(trx, item.id, 'skipped', reason);
+      await store.audit(trx, { actor: run.by, kind: 'item.skipped', planId: plan.id, itemId: item.id, detail: { reason } });
+    });
+    return { status: 'skipped', reason };
+  }
+  await writeJournal(store.db, { ...at, step: 'recheck', phase: 'outcome', status: 'ok' });
+
+  // Back up before the first change, and commit the backup before making it.
+  if (item.action !== 'notify' && verdict.live !== null && !(await backupForItem(store.db, item.id))) {
+    const backup = await provider.backup(refOf(item));
+    await store.transaction(async (trx) => {
+      const id = await saveBackup(trx, { backup, planId: plan.id, itemId: item.id });
+      await store.audit(trx, {
+        actor: run.by,
+        kind: 'backup.saved',
+        planId: plan.id,
+        itemId: item.id,
+        detail: { backupId: id, user: item.identityName, provider: item.provider },
+      });
+      await writeJournal(trx, { ...at, step: 'backup', phase: 'outcome', status: 'ok', detail: { backupId: id } });
+    });
+  }
+
+  const steps = journaledSteps(store, at, (message) => run.say(`warning: ${item.identityName}: ${message}`));
+  if (!finishedDelete) {
+    await provider.perform(item.action, { identity: refOf(item), credentialId: item.credentialId }, steps);
+  }
+  // Warnings are journaled before the item's outcome, so the journal reads in order.
+  await steps.flush();
+  const doneAt = run.clock();
+  await store.transaction(async (trx) => {
+    await writeJournal(trx, { ...at, step: 'item', phase: 'outcome', status: 'done' });
+    await setItemStatus(trx, item.id, 'done', null);
+    await store.audit(trx, {
+      actor: run.by,
+      kind: 'item.done',
+      planId: plan.id,
+      itemId: item.id,
+      detail: { action: item.action },
+    });
+    // Deletion waits deleteAfterDays in the disabled state, counted from when the disable is done.
+    if (item.action === 'disable-user') {
+      const after = run.config.remediation.deleteAfterDays ?? 0;
+      await delayDependents(trx, item.id, new Date(doneAt.getTime() + after * DAY_MS).toISOString());
+    }
+  });
+  return { status: 'done' };
+}
+
+/** Record an item that failed (the cloud refused or broke): the rest of the run goes on. */
+export async function failItem(run: ItemRun, item: PlanItem, reason: string): Promise<void> {
+  const { store, plan } = run;
+  await store.transaction(async (trx) => {
+    await writeJournal(trx, {
+      planId: plan.id,
+      itemId: item.id,
+      runId: run.runId,
+      step: 'item',
+      phase: 'outcome',
+      status: 'failed',
+      detail: { reason },
+    });
+    await setItemStatus(trx, item.id, 'failed', reason);
+    await store.audit(trx, { actor: run.by, kind: 'item.failed', planId: plan.id, itemId: item.id, detail: { reason } });
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * The least-privilege IAM policy each mode needs (`dormant permissions`). The action lists
+ * are kept beside the code that makes the calls; a test checks every SDK command sent under
+ * src/providers/aws is listed here.
+ */
+
+/** Every IAM call a scan can make (report source, API source and enrichment). */
+export const SCAN_ACTIONS = [
+  'iam:GenerateCredentialReport',
+  'iam:GetCredentialReport',
+  'iam:ListUsers',
+  'iam:ListAccessKeys',
+  'iam:GetAccessKeyLastUsed',
+  'iam:GetLoginProfile',
+  'iam:ListUserTags',
+] as const;
+
+/** Reads done by apply's re-check and backup, on top of the scan's. */
+export const REMEDIATE_READ_ACTIONS = [
+  'iam:GetUser',
+  'iam:ListGroupsForUser',
+  'iam:ListAttachedUserPolicies',
+  'iam:ListUserPolicies',
+  'iam:GetUserPolicy',
+  'iam:ListMFADevices',
+  'iam:ListSSHPublicKeys',
+  'iam:GetSSHPublicKey',
+  'iam:ListSigningCertificates',
+  'iam:ListServiceSpecificCredentials',
+] as const;
+
+/** Changes made by apply (disable, delete) and restore. */
+export const REMEDIATE_WRITE_ACTIONS = [
+  'iam:UpdateAccessKey',
+  'iam:DeleteAccessKey',
+  'iam:DeleteLoginProfile',
+  'iam:CreateLoginProfile',
+  'iam:DeleteSigningCertificate',
+  'iam:UpdateSigningCertificate',
+  'iam:UploadSigningCertificate',
+  'iam:DeleteSSHPublicKey',
+  'iam:UpdateSSHPublicKey',
+  'iam:UploadSSHPublicKey',
+  'iam:DeleteServiceSpecificCredential',
+  'iam:DeactivateMFADevice',
+  'iam:DeleteVirtualMFADevice',
+  'iam:DeleteUserPolicy',
+  'iam:PutUserPolicy',
+  'iam:AttachUserPolicy',
+  'iam:DetachUserPolicy',
+  'iam:AddUserToGroup',
+  'iam:RemoveUserFromGroup',
+  'iam:CreateUser',
+  'iam:DeleteUser',
+  'iam:TagUser',
+  'iam:PutUserPermissionsBoundary',
+] as const;
+
+/** Evidence for reviews (`dormant serve`): read-only, and optional (missing → "unavailable"). */
+export const EVIDENCE_ACTIONS = [
+  'cloudtrail:LookupEvents',
+  'iam:GenerateServiceLastAccessedDetails',
+  'iam:GetServiceLastAccessedDetails',
+] as const;
+
+export type PermissionMode = 'scan' | 'remediate';
+
+/** sts:GetCallerIdentity needs no permission; it tells dormant which user it runs as. */
+export function policyFor(mode: PermissionMode): object {
+  const statements: object[] = [
+    { Sid: 'DormantScanReadOnly', Effect: 'Allow', Action: [...SCAN_ACTIONS], Resource: '*' },
+  ];
+  if (mode === 'remediate') {
+    statements.push(
+      { Sid: 'DormantRemediateRead', Effect: 'Allow', Action: [...REMEDIATE_READ_ACTIONS], Resource: '*' },
+      { Sid: 'DormantReviewEvidence', Effect: 'Allow', Action: [...EVIDENCE_ACTIONS], Resource: '*' },
+      {
+        Sid: 'DormantRemediateUsers',
+        Effect: 'Allow',
+        Action: [...REMEDIATE_WRITE_ACTIONS],
+        Resource: ['arn:aws:iam::*:user/*', 'arn:aws:iam::*:group/*', 'arn:aws:iam::*:mfa/*'],
+      },
+    );
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}

@@ -1,0 +1,448 @@
+/**
+ * An in-memory Entra tenant behind the same GraphTransport as the real client, so that
+ * `dormant demo` (and in-process tests) scan, plan, apply and restore with the provider's own
+ * code and no network. It answers the Graph calls dormant makes, in Graph's shapes.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseConfig, type Config } from '../../config/config.js';
+import { UsageError } from '../../errors.js';
+import { DAY_MS } from '../../model/time.js';
+import type { ProviderSession } from '../provider.js';
+import { createEntraSession, requireEntraIds } from './entra-entry.js';
+import { GraphCallCounter, GraphRequestError, routeOf, type GraphMethod, type GraphTransport } from './entra-graph.js';
+import { SOFT_DELETE_DAYS } from './entra-restore.js';
+
+const date = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 date');
+
+const memoryUserSchema = z.strictObject({
+  id: z.string().min(1),
+  userPrincipalName: z.string().min(1),
+  displayName: z.string().nullable().default(null),
+  mail: z.string().nullable().default(null),
+  userType: z.enum(['Member', 'Guest']).default('Member'),
+  accountEnabled: z.boolean().default(true),
+  createdDateTime: date.nullable(),
+  signInActivity: z
+    .strictObject({
+      lastSignInDateTime: date.nullable().default(null),
+      lastNonInteractiveSignInDateTime: date.nullable().default(null),
+      lastSuccessfulSignInDateTime: date.nullable().default(null),
+    })
+    .nullable()
+    .default(null),
+  externalUserState: z.enum(['PendingAcceptance', 'Accepted']).nullable().default(null),
+  externalUserStateChangeDateTime: date.nullable().default(null),
+  onPremisesSyncEnabled: z.boolean().nullable().default(null),
+  usageLocation: z.string().nullable().default(null),
+  jobTitle: z.string().nullable().default(null),
+  department: z.string().nullable().default(null),
+  assignedLicenses: z
+    .array(z.strictObject({ skuId: z.string(), disabledPlans: z.array(z.string()).default([]) }))
+    .default([]),
+  /** The manager's object id. */
+  manager: z.string().nullable().default(null),
+});
+
+export const memoryTenantSchema = z.strictObject({
+  /** What the file is, for people reading it. */
+  description: z.string().optional(),
+  tenantId: z.string().min(1),
+  /** The instant the demo is evaluated at, so its verdicts never drift with the calendar. */
+  asOf: date,
+  /** False: the tenant has no Entra ID P1/P2, and Graph refuses signInActivity. */
+  premium: z.boolean().default(true),
+  /** Config the demo runs with (merged into `entra`). */
+  entra: z
+    .strictObject({
+      exemptUsers: z.array(z.string()).default([]),
+      exemptGroups: z.array(z.string()).default([]),
+    })
+    .default({ exemptUsers: [], exemptGroups: [] }),
+  users: z.array(memoryUserSchema),
+  groups: z
+    .array(z.strictObject({ id: z.string(), displayName: z.string(), members: z.array(z.string()).default([]) }))
+    .default([]),
+  directoryRoles: z
+    .array(
+      z.strictObject({
+        id: z.string(),
+        displayName: z.string(),
+        roleTemplateId: z.string(),
+        members: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
+  appRoleAssignments: z
+    .array(
+      z.strictObject({
+        id: z.string(),
+        principalId: z.string(),
+        resourceId: z.string(),
+        appRoleId: z.string(),
+        resourceDisplayName: z.string().nullable().default(null),
+      }),
+    )
+    .default([]),
+  signIns: z
+    .array(
+      z.strictObject({
+        userId: z.string(),
+        createdDateTime: date,
+        appDisplayName: z.string(),
+        ipAddress: z.string(),
+        city: z.string().nullable().default(null),
+        countryOrRegion: z.string().nullable().default(null),
+        isInteractive: z.boolean().default(true),
+        errorCode: z.number().default(0),
+      }),
+    )
+    .default([]),
+});
+
+export type MemoryTenantFile = z.infer<typeof memoryTenantSchema>;
+type MemoryUser = z.infer<typeof memoryUserSchema>;
+
+const ORIGIN = 'https://graph.microsoft.com';
+
+function fail(method: GraphMethod, path: string, status: number, code: string, message: string): never {
+  throw new GraphRequestError(method, routeOf(path), status, code, message, 1);
+}
+
+/** The in-memory tenant: its state is public so a demo can narrate it and tests can age it. */
+export class MemoryTenant implements GraphTransport {
+  readonly counter = new GraphCallCounter();
+  readonly users = new Map<string, MemoryUser>();
+  readonly deleted = new Map<string, { user: MemoryUser; deletedAt: number }>();
+  readonly revoked = new Map<string, number>();
+  /** Every write, in order ("PATCH /users/{id} bob@contoso.com"). */
+  readonly writes: string[] = [];
+
+  constructor(
+    readonly file: MemoryTenantFile,
+    readonly clock: () => Date = () => new Date(file.asOf),
+  ) {
+    for (const u of file.users) this.users.set(u.id, structuredClone(u));
+  }
+
+  static load(path: string, clock?: () => Date): MemoryTenant {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`cannot read the demo tenant ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const parsed = memoryTenantSchema.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new UsageError(`${path}: ${i ? `${i.path.map(String).join('.')}: ${i.message}` : 'invalid tenant'}`);
+    }
+    return new MemoryTenant(parsed.data, clock);
+  }
+
+  private now(): number {
+    return this.clock().getTime();
+  }
+
+  /** Entra purges a deleted user after 30 days. */
+  private purge(): void {
+    for (const [id, d] of this.deleted)
+      if (this.now() - d.deletedAt >= SOFT_DELETE_DAYS * DAY_MS) this.deleted.delete(id);
+  }
+
+  private view(u: MemoryUser, select: string[] | null): Record<string, unknown> {
+    const full: Record<string, unknown> = { ...u };
+    delete full.manager;
+    const keys = select ?? ['id', 'userPrincipalName', 'displayName', 'mail'];
+    const out: Record<string, unknown> = { id: u.id };
+    for (const k of keys) out[k] = k in full ? structuredClone(full[k]) : null;
+    return out;
+  }
+
+  private user(method: GraphMethod, path: string, id: string): MemoryUser {
+    const u = this.users.get(id) ?? [...this.users.values()].find((x) => x.userPrincipalName === id);
+    if (!u)
+      fail(
+        method,
+        path,
+        404,
+        'Request_ResourceNotFound',
+        `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+      );
+    return u;
+  }
+
+  private refId(body: unknown): string {
+    const ref = (body as { '@odata.id'?: unknown } | null)?.['@odata.id'];
+    const id = typeof ref === 'string' ? ref.split('/').pop() : undefined;
+    if (!id) fail('POST', '/$ref', 400, 'Request_BadRequest', 'Invalid @odata.id');
+    return id;
+  }
+
+  async send(method: GraphMethod, path: string, body?: unknown): Promise<unknown> {
+    this.counter.request(method, path);
+    this.purge();
+    const url = new URL(path.startsWith('http') ? path : `${ORIGIN}/v1.0${path}`);
+    const seg = url.pathname
+      .replace(/^\/v1\.0\//, '')
+      .split('/')
+      .map(decodeURIComponent);
+    const q = url.searchParams;
+    const select =
+      q
+        .get('$select')
+        ?.split(',')
+        .map((s) => s.trim()) ?? null;
+    const top = Number(q.get('$top') ?? '100');
+    const key = `${method} ${routeOf(path)}`;
+    const conflict = () =>
+      fail(
+        method,
+        path,
+        400,
+        'Request_BadRequest',
+        "One or more added object references already exist for the following modified properties: 'members'.",
+      );
+    switch (key) {
+      case 'GET /users': {
+        if (select?.includes('signInActivity') && !this.file.premium) {
+          fail(
+            method,
+            path,
+            403,
+            'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+            "Neither tenant is B2C or tenant doesn't have premium license",
+          );
+        }
+        const all = [...this.users.values()];
+        const skip = Number(q.get('$skiptoken') ?? '0');
+        const value = all.slice(skip, skip + top).map((u) => this.view(u, select));
+        const next = skip + top < all.length ? new URL(url) : null;
+        next?.searchParams.set('$skiptoken', String(skip + top));
+        return {
+          '@odata.context': `${ORIGIN}/v1.0/$metadata#users`,
+          value,
+          ...(next ? { '@odata.nextLink': next.toString() } : {}),
+        };
+      }
+      case 'GET /users/{id}': {
+        if (select?.includes('signInActivity') && !this.file.premium) {
+          fail(
+            method,
+            path,
+            403,
+            'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+            "Neither tenant is B2C or tenant doesn't have premium license",
+          );
+        }
+        return this.view(this.user(method, path, seg[1]!), select);
+      }
+      case 'GET /directoryRoles':
+        return {
+          value: this.file.directoryRoles.map((r) => ({
+            id: r.id,
+            displayName: r.displayName,
+            roleTemplateId: r.roleTemplateId,
+            members: r.members
+              .filter((m) => this.users.has(m))
+              .map((id) => ({ '@odata.type': '#microsoft.graph.user', id })),
+          })),
+        };
+      case 'GET /groups/{id}/transitiveMembers/microsoft.graph.user': {
+        const g = this.file.groups.find((x) => x.id === seg[1]);
+        if (!g) fail(method, path, 404, 'Request_ResourceNotFound', `Resource '${seg[1]}' does not exist.`);
+        return { value: g.members.filter((m) => this.users.has(m)).map((id) => ({ id })) };
+      }
+      case 'GET /users/{id}/memberOf': {
+        const u = this.user(method, path, seg[1]!);
+        return {
+          value: [
+            ...this.file.groups
+              .filter((g) => g.members.includes(u.id))
+              .map((g) => ({ '@odata.type': '#microsoft.graph.group', id: g.id, displayName: g.displayName })),
+            ...this.file.directoryRoles
+              .filter((r) => r.members.includes(u.id))
+              .map((r) => ({ '@odata.type': '#microsoft.graph.directoryRole', id: r.id, displayName: r.displayName })),
+          ],
+        };
+      }
+      case 'GET /users/{id}/appRoleAssignments': {
+        const u = this.user(method, path, seg[1]!);
+        return { value: this.file.appRoleAssignments.filter((a) => a.principalId === u.id) };
+      }
+      case 'GET /users/{id}/manager': {
+        const u = this.user(method, path, seg[1]!);
+        const m = u.manager ? this.users.get(u.manager) : undefined;
+        if (!m)
+          fail(
+            method,
+            path,
+            404,
+            'Request_ResourceNotFound',
+            `Resource 'manager' does not exist or one of its queried reference-property objects are not present.`,
+          );
+        return { '@odata.type': '#microsoft.graph.user', id: m.id, userPrincipalName: m.userPrincipalName };
+      }
+      case 'GET /auditLogs/signIns': {
+        if (!this.file.premium)
+          fail(
+            method,
+            path,
+            403,
+            'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+            "Neither tenant is B2C or tenant doesn't have premium license",
+          );
+        const userId = /userId eq '([^']+)'/.exec(q.get('$filter') ?? '')?.[1];
+        return {
+          value: this.file.signIns
+            .filter((s) => s.userId === userId)
+            .sort((a, b) => Date.parse(b.createdDateTime) - Date.parse(a.createdDateTime))
+            .slice(0, top)
+            .map((s, i) => ({
+              id: `${s.userId}-${i}`,
+              createdDateTime: s.createdDateTime,
+              appDisplayName: s.appDisplayName,
+              ipAddress: s.ipAddress,
+              isInteractive: s.isInteractive,
+              clientAppUsed: 'Browser',
+              location: { city: s.city, state: null, countryOrRegion: s.countryOrRegion },
+              status: { errorCode: s.errorCode, failureReason: s.errorCode === 0 ? null : 'Sign-in failed' },
+            })),
+        };
+      }
+      case 'GET /directory/deletedItems/{id}': {
+        const d = this.deleted.get(seg[2]!);
+        if (!d) fail(method, path, 404, 'Request_ResourceNotFound', `Resource '${seg[2]}' does not exist.`);
+        return {
+          '@odata.type': '#microsoft.graph.user',
+          ...this.view(d.user, null),
+          deletedDateTime: new Date(d.deletedAt).toISOString(),
+        };
+      }
+      case 'PATCH /users/{id}': {
+        const u = this.user(method, path, seg[1]!);
+        const patch = body as { accountEnabled?: unknown };
+        if (u.onPremisesSyncEnabled) {
+          fail(
+            method,
+            path,
+            400,
+            'Request_BadRequest',
+            'Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.',
+          );
+        }
+        if (typeof patch?.accountEnabled === 'boolean') u.accountEnabled = patch.accountEnabled;
+        this.writes.push(`PATCH accountEnabled=${String(patch?.accountEnabled)} ${u.userPrincipalName}`);
+        return null;
+      }
+      case 'POST /users/{id}/revokeSignInSessions': {
+        const u = this.user(method, path, seg[1]!);
+        this.revoked.set(u.id, this.now());
+        this.writes.push(`POST revokeSignInSessions ${u.userPrincipalName}`);
+        return { value: true };
+      }
+      case 'DELETE /users/{id}': {
+        const u = this.user(method, path, seg[1]!);
+        this.users.delete(u.id);
+        this.deleted.set(u.id, { user: u, deletedAt: this.now() });
+        // Entra drops directory roles, app role assignments and the manager link of a deleted user.
+        for (const r of this.file.directoryRoles) r.members = r.members.filter((m) => m !== u.id);
+        this.file.appRoleAssignments = this.file.appRoleAssignments.filter((a) => a.principalId !== u.id);
+        u.manager = null;
+        this.writes.push(`DELETE ${u.userPrincipalName}`);
+        return null;
+      }
+      case 'POST /directory/deletedItems/{id}/restore': {
+        const d = this.deleted.get(seg[2]!);
+        if (!d) fail(method, path, 404, 'Request_ResourceNotFound', `Resource '${seg[2]}' does not exist.`);
+        this.deleted.delete(d.user.id);
+        this.users.set(d.user.id, d.user);
+        this.writes.push(`POST restore ${d.user.userPrincipalName}`);
+        return this.view(d.user, null);
+      }
+      case 'POST /groups/{id}/members/$ref': {
+        const g = this.file.groups.find((x) => x.id === seg[1]);
+        if (!g) fail(method, path, 404, 'Request_ResourceNotFound', `Resource '${seg[1]}' does not exist.`);
+        const id = this.refId(body);
+        if (g.members.includes(id)) conflict();
+        g.members.push(id);
+        this.writes.push(`POST group member ${g.displayName} ${id}`);
+        return null;
+      }
+      case 'POST /directoryRoles/{id}/members/$ref': {
+        const r = this.file.directoryRoles.find((x) => x.id === seg[1]);
+        if (!r) fail(method, path, 404, 'Request_ResourceNotFound', `Resource '${seg[1]}' does not exist.`);
+        const id = this.refId(body);
+        if (r.members.includes(id)) conflict();
+        r.members.push(id);
+        this.writes.push(`POST role member ${r.displayName} ${id}`);
+        return null;
+      }
+      case 'POST /users/{id}/appRoleAssignments': {
+        const u = this.user(method, path, seg[1]!);
+        const b = body as { resourceId: string; appRoleId: string };
+        const a = {
+          id: randomUUID(),
+          principalId: u.id,
+          resourceId: b.resourceId,
+          appRoleId: b.appRoleId,
+          resourceDisplayName: null,
+        };
+        this.file.appRoleAssignments.push(a);
+        this.writes.push(`POST appRoleAssignment ${u.userPrincipalName} ${b.appRoleId}`);
+        return a;
+      }
+      case 'POST /users/{id}/assignLicense': {
+        const u = this.user(method, path, seg[1]!);
+        const add = (body as { addLicenses: { skuId: string; disabledPlans: string[] }[] }).addLicenses;
+        for (const l of add) if (!u.assignedLicenses.some((x) => x.skuId === l.skuId)) u.assignedLicenses.push(l);
+        this.writes.push(`POST assignLicense ${u.userPrincipalName}`);
+        return this.view(u, null);
+      }
+      case 'PUT /users/{id}/manager/$ref': {
+        const u = this.user(method, path, seg[1]!);
+        u.manager = this.refId(body);
+        this.writes.push(`PUT manager ${u.userPrincipalName}`);
+        return null;
+      }
+      default:
+        return fail(method, path, 400, 'BadRequest', `the demo tenant does not implement ${key}`);
+    }
+  }
+}
+
+export interface DemoEntraSession extends ProviderSession {
+  /** The in-memory tenant, for narration (its `writes`) and tests. */
+  readonly tenant: MemoryTenant;
+  /** The config the demo scans with: entra enabled, the file's tenant id and exemptions. */
+  readonly config: Config;
+  /** The instant the demo tenant is evaluated at. */
+  readonly asOf: Date;
+}
+
+/**
+ * Opens the demo tenant from a JSON file (examples/entra/tenant.json): a ProviderSession over
+ * an in-memory Graph, with no network. `options.config` is the base the file's Entra settings are merged into.
+ */
+export async function openDemoEntra(
+  path: string,
+  options: { config?: Config; clock?: () => Date } = {},
+): Promise<DemoEntraSession> {
+  const tenant = MemoryTenant.load(path, options.clock);
+  const base = options.config ?? parseConfig({});
+  const config: Config = {
+    ...base,
+    entra: {
+      ...base.entra,
+      enabled: true,
+      tenantId: tenant.file.tenantId,
+      clientId: base.entra.clientId ?? 'dormant-demo',
+      graphUrl: ORIGIN,
+      exemptUsers: [...base.entra.exemptUsers, ...tenant.file.entra.exemptUsers],
+      exemptGroups: [...base.entra.exemptGroups, ...tenant.file.entra.exemptGroups],
+    },
+  };
+  const session = createEntraSession({ transport: tenant, entra: requireEntraIds(config.entra), clock: tenant.clock });
+  return { ...session, tenant, config, asOf: new Date(tenant.file.asOf) };
+}

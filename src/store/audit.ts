@@ -1,0 +1,47 @@
+/** The audit trail: who did what, when, to which plan and item. Append-only. */
+import { type Db, nowIso } from './store.js';
+
+export interface AuditEvent {
+  actor: string;
+  kind: string;
+  planId?: string | null;
+  itemId?: string | null;
+  detail?: unknown;
+}
+
+export interface StoredAuditEvent {
+  at: string;
+  actor: string;
+  kind: string;
+  planId: string | null;
+  itemId: string | null;
+  detail: unknown;
+}
+
+export async function writeAudit(db: Db, event: AuditEvent): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      at: nowIso(),
+      actor: event.actor,
+      kind: event.kind,
+      plan_id: event.planId ?? null,
+      item_id: event.itemId ?? null,
+      detail: JSON.stringify(event.detail ?? {}),
+    })
+    .execute();
+}
+
+export async function listAudit(db: Db, filter: { kind?: string } = {}): Promise<StoredAuditEvent[]> {
+  let q = db.selectFrom('audit_events').selectAll().orderBy('id');
+  if (filter.kind) q = q.where('kind', '=', filter.kind);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    at: r.at,
+    actor: r.actor,
+    kind: r.kind,
+    planId: r.plan_id,
+    itemId: r.item_id,
+    detail: JSON.parse(r.detail) as unknown,
+  }));
+}
