@@ -66,7 +66,10 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
     .option('--region <REGION>', 'AWS region for API calls (default us-east-1)')
     .option('--endpoint-url <URL>', 'custom AWS endpoint (also AWS_ENDPOINT_URL)')
     .option('--db <PATH|URL>', 'state store: a SQLite path or postgres:// URL')
-    .option('--provider <LIST>', 'providers to scan, comma-separated: aws,entra (default: aws plus those enabled in the config)')
+    .option(
+      '--provider <LIST>',
+      'providers to scan, comma-separated: aws,entra (default: aws plus those enabled in the config)',
+    )
     .option('--quiet', 'only errors on stderr')
     .option('--verbose', 'debug lines and stack traces on stderr')
     .configureOutput({

@@ -45,5 +45,7 @@ export async function openForScan(ctx: CommandContext, flags: SourceFlags): Prom
 /** For apply and restore: the providers named (plan items' or a backup's), whatever --provider says. */
 export async function openFor(ctx: CommandContext, names: Iterable<ProviderName>): Promise<OpenSessions> {
   const entries = [...new Set(names)].map((n) => providerEntry(n));
-  return wrap(await openProviders(entries, { config: ctx.config, ...(ctx.progress ? { progress: ctx.progress } : {}) }));
+  return wrap(
+    await openProviders(entries, { config: ctx.config, ...(ctx.progress ? { progress: ctx.progress } : {}) }),
+  );
 }

@@ -142,10 +142,7 @@ export const workflowSchema = z.strictObject({
 });
 
 /** A secret for Entra: an environment variable or a file, never the YAML itself. */
-const secretSource = z.union([
-  z.strictObject({ env: z.string().min(1) }),
-  z.strictObject({ file: z.string().min(1) }),
-]);
+const secretSource = z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })]);
 
 const ENTRA_DEFAULTS = {
   enabled: false,
@@ -173,7 +170,10 @@ export const entraSchema = z
     /** The app's client secret; with clientCertificate set or neither usable, DefaultAzureCredential is used. */
     clientSecret: secretSource.nullable().default({ env: 'AZURE_CLIENT_SECRET' }),
     /** A PEM file with the certificate and its private key, instead of a secret. */
-    clientCertificate: z.strictObject({ file: z.string().min(1) }).nullable().default(null),
+    clientCertificate: z
+      .strictObject({ file: z.string().min(1) })
+      .nullable()
+      .default(null),
     authorityHost: z.url({ protocol: /^https$/ }).default('https://login.microsoftonline.com'),
     graphUrl: z.url().default('https://graph.microsoft.com'),
     /** Globs on userPrincipalName, mail or object id. */
@@ -268,7 +268,10 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
     return `${file}: unknown key ${keys.map((k) => `'${k}'`).join(', ')}; remove it or check the spelling (see README "Configuration")`;
   }
-  if (/\.(botToken|signingSecret|appToken|apiToken|clientSecret)$/.test(`.${path}`) && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
+  if (
+    /\.(botToken|signingSecret|appToken|apiToken|clientSecret)$/.test(`.${path}`) &&
+    (issue.code === 'invalid_type' || issue.code === 'invalid_union')
+  ) {
     return `${where}: secrets are never read from the config file; name an environment variable ({ env: NAME }) or a file ({ file: PATH })`;
   }
   return `${where}: ${issue.message}`;

@@ -43,7 +43,13 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
     await store.transaction(async (trx) => {
       await writeJournal(trx, { ...at, step: 'recheck', phase: 'outcome', status: 'skipped', detail: { reason } });
       await setItemStatus(trx, item.id, 'skipped', reason);
-      await store.audit(trx, { actor: run.by, kind: 'item.skipped', planId: plan.id, itemId: item.id, detail: { reason } });
+      await store.audit(trx, {
+        actor: run.by,
+        kind: 'item.skipped',
+        planId: plan.id,
+        itemId: item.id,
+        detail: { reason },
+      });
     });
     return { status: 'skipped', reason };
   }
@@ -105,6 +111,12 @@ export async function failItem(run: ItemRun, item: PlanItem, reason: string): Pr
       detail: { reason },
     });
     await setItemStatus(trx, item.id, 'failed', reason);
-    await store.audit(trx, { actor: run.by, kind: 'item.failed', planId: plan.id, itemId: item.id, detail: { reason } });
+    await store.audit(trx, {
+      actor: run.by,
+      kind: 'item.failed',
+      planId: plan.id,
+      itemId: item.id,
+      detail: { reason },
+    });
   });
 }

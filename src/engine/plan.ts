@@ -48,8 +48,7 @@ const PLAIN: ActionDescriber = {
 };
 
 function reasonFor(rule: Rule | undefined, f: Finding): string {
-  const days =
-    f.daysSinceActivity !== null && f.daysSinceActivity !== undefined ? `${f.daysSinceActivity} days` : null;
+  const days = f.daysSinceActivity !== null && f.daysSinceActivity !== undefined ? `${f.daysSinceActivity} days` : null;
   switch (rule?.verdict) {
     case 'never-used':
       return 'never used';

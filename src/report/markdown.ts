@@ -20,7 +20,9 @@ export function renderMarkdown(result: ScanResult): string {
   } else {
     // One provider keeps the original columns; several add where each finding lives.
     const where = new Set(result.findings.map((f) => `${f.provider ?? 'aws'}|${f.account}`)).size > 1;
-    lines.push(`| ${where ? 'Provider | Account | ' : ''}User | Rule | Severity | Credential | Days | Action | Finding |`);
+    lines.push(
+      `| ${where ? 'Provider | Account | ' : ''}User | Rule | Severity | Credential | Days | Action | Finding |`,
+    );
     lines.push(`|${where ? '---|---|' : ''}---|---|---|---|---|---|---|`);
     for (const f of result.findings) {
       const lead = where ? `| ${f.provider ?? 'aws'} | ${cell(f.account)} ` : '';

@@ -198,8 +198,14 @@ const m0003: Migration = {
         .addColumn('provider', 'text', (c) => c.notNull().defaultTo('aws'))
         .execute();
     }
-    await db.schema.alterTable('findings').addColumn('account', 'text', (c) => c.notNull().defaultTo('')).execute();
-    await db.schema.alterTable('approvals').addColumn('account', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema
+      .alterTable('findings')
+      .addColumn('account', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+    await db.schema
+      .alterTable('approvals')
+      .addColumn('account', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
   },
 };
 

@@ -1,7 +1,8 @@
 /**
- * `dormant demo`: the whole flow on shipped example data, no cloud account needed. First a
- * scan of examples/credential-report.csv, then the same users in a simulated in-memory
- * account: plan → approve/deny → apply → restore → history, on a throwaway SQLite store.
+ * `dormant demo`: the whole flow on shipped example data, no cloud account needed. First one
+ * scan of examples/credential-report.csv (an AWS account) and examples/entra/tenant.json (an
+ * Entra tenant), then the same identities in simulated in-memory clouds: plan → approve/deny →
+ * apply → restore, on a throwaway SQLite store. Nothing leaves the machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,12 +15,13 @@ import { storePlan } from '../../engine/storePlan.js';
 import { restore } from '../../engine/restore.js';
 import { scan } from '../../engine/scan.js';
 import { parseCredentialReport } from '../../providers/aws/aws-credential-report.js';
+import { openDemoEntra } from '../../providers/entra/entra-memory.js';
+import { FileProvider } from '../../providers/file/file-provider.js';
 import { MemoryAccount } from '../../providers/memory/memory-provider.js';
 import { renderTable } from '../../report/table.js';
 import { Store } from '../../store/store.js';
 import { buildContext, type GlobalFlags } from '../context.js';
 import { planText } from './remediate.js';
-import { runScan } from './scan.js';
 import { readFileSync } from 'node:fs';
 
 /** The shipped example data sits beside dist/ and src/ (both are two levels below the root). */
@@ -35,31 +37,43 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
       const out = (s = '') => process.stdout.write(`${s}\n`);
       const ctx = buildContext({ ...globals(), config: `${EXAMPLES_DIR}dormant.yml` });
       const reportPath = `${EXAMPLES_DIR}credential-report.csv`;
-      const result = await runScan(ctx, { fromReport: reportPath, asOf: DEMO_AS_OF });
+      const tenantPath = `${EXAMPLES_DIR}entra/tenant.json`;
+      const now = new Date(DEMO_AS_OF);
+      // The demo tenant is read with the demo's config (exemptions, window) and its own tenant id.
+      const entraScan = await openDemoEntra(tenantPath, { config: ctx.config });
+      const result = await scan([new FileProvider(reportPath), entraScan.scanner], { config: ctx.config, now });
       const color = ctx.stdoutIsTTY && !process.env.NO_COLOR;
+      const count = (p: string) => result.identities.filter((i) => i.provider === p).length;
       out(
-        `dormant demo — 1. scan: examples/credential-report.csv (${result.summary.identities} users) as of ${DEMO_AS_OF}`,
+        `dormant demo — 1. scan: examples/credential-report.csv (AWS, ${count('aws')} users) and examples/entra/tenant.json (Entra ID, ${count('entra')} users) as of ${DEMO_AS_OF}`,
       );
       out();
       process.stdout.write(renderTable(result, { color }));
 
       out();
-      out('dormant demo — 2. retire safely, in a simulated account (in memory: no AWS is called)');
-      const now = new Date(DEMO_AS_OF);
+      out(
+        'dormant demo — 2. retire safely, in a simulated AWS account and Entra tenant (in memory: no cloud is called)',
+      );
       const config = ctx.config;
       config.remediation.deleteAfterDays = 0; // so the demo shows the delete and the restore at once
       const parsed = parseCredentialReport(readFileSync(reportPath, 'utf8'), reportPath);
       const account = MemoryAccount.fromIdentities(parsed.accounts[0] ?? '123456789012', parsed.identities);
+      account.settings = { disableUser: config.remediation.disableUser };
+      const tenant = await openDemoEntra(tenantPath, { config });
       const dir = mkdtempSync(join(tmpdir(), 'dormant-demo-'));
       const store = await Store.open(join(dir, 'state.db'));
       try {
-        const live = await scan(account, { config, now });
+        const live = await scan([account, tenant.scanner], { config, now });
         const { plan, notes } = await storePlan(store, live, config, 'demo', now);
         out(`$ dormant plan`);
         process.stdout.write(planText(plan, notes));
 
         const pick = (name: string) => plan.items.filter((i) => i.identityName === name).map((i) => String(i.seq));
-        const approveSeqs = [...pick('quinn.foster'), ...pick('peter.walsh').slice(0, 1)];
+        const approveSeqs = [
+          ...pick('quinn.foster'),
+          ...pick('peter.walsh').slice(0, 1),
+          ...pick('bob.kelly@contoso.com'),
+        ];
         const denySeqs = pick('sofia.garcia');
         out();
         out(`$ dormant approve ${plan.id} ${approveSeqs.join(' ')} --by alice --reason "left the company"`);
@@ -92,7 +106,7 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
 
         out();
         out(`$ dormant apply ${plan.id}`);
-        const report = await apply(store, account, {
+        const report = await apply(store, [account, tenant.remediation], {
           planId: plan.id,
           config,
           by: 'alice',
@@ -103,17 +117,24 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
           `${report.done.length} done, ${report.skipped.length} skipped, ${report.failed.length} failed (each change was re-checked, backed up and journaled first)`,
         );
 
-        const deleted = report.done.find((i) => i.action === 'delete-user');
-        if (deleted) {
+        // One restore per provider: an IAM user rebuilt from its backup, an Entra user brought back from deletedItems.
+        const deleted = ['aws', 'entra'].flatMap((p) =>
+          report.done.filter((i) => i.action === 'delete-user' && i.provider === p).slice(0, 1),
+        );
+        for (const d of deleted) {
           out();
-          out(`$ dormant restore ${deleted.identityName}`);
-          const { backup, report: r } = await restore(store, account, deleted.identityName, { by: 'alice' });
+          out(`$ dormant restore ${d.identityName}`);
+          const { backup, report: r } = await restore(store, [account, tenant.remediation], d.identityName, {
+            by: 'alice',
+          });
           out(`Restored ${backup.identityName} from backup ${backup.id}`);
           for (const s of r.restored) out(`  restored: ${s}`);
           for (const s of r.cannotRestore) out(`  cannot restore: ${s}`);
         }
       } finally {
         await store.close();
+        tenant.close();
+        entraScan.close();
         rmSync(dir, { recursive: true, force: true });
       }
       out();
@@ -121,6 +142,8 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
       out('  dormant scan --from-report FILE.csv          # your own exported credential report, no AWS access');
       out('  dormant scan --profile PROFILE                # a live account, read-only');
       out('  dormant plan --profile PROFILE                # store a plan for review; then approve, apply');
+      out('  dormant scan --provider entra                 # an Entra ID tenant (entra: in dormant.yml), read-only');
       out('  dormant permissions --mode scan               # the IAM policy a scan needs (--mode remediate for apply)');
+      out('  dormant permissions --provider entra          # the Graph application permissions');
     });
 }

@@ -70,9 +70,7 @@ export function exitCodeFor(result: ScanResult, failOn: string | undefined): num
 }
 
 export function registerScan(program: Command, globals: () => GlobalFlags): void {
-  addScanOptions(
-    program.command('scan').description('find inactive identities and unused credentials (read-only)'),
-  )
+  addScanOptions(program.command('scan').description('find inactive identities and unused credentials (read-only)'))
     .addOption(
       new Option('--format <format>', 'output format (default: table on a terminal, else json)').choices(FORMATS),
     )

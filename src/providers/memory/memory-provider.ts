@@ -38,12 +38,12 @@ function isMemoryBackup(d: unknown): d is MemoryBackup {
   const o = d as Partial<MemoryBackup> | null;
   return Boolean(
     o &&
-      typeof o.user?.name === 'string' &&
-      Array.isArray(o.groups) &&
-      Array.isArray(o.attachedPolicies) &&
-      Array.isArray(o.inlinePolicies) &&
-      Array.isArray(o.accessKeys) &&
-      typeof o.loginProfile?.exists === 'boolean',
+    typeof o.user?.name === 'string' &&
+    Array.isArray(o.groups) &&
+    Array.isArray(o.attachedPolicies) &&
+    Array.isArray(o.inlinePolicies) &&
+    Array.isArray(o.accessKeys) &&
+    typeof o.loginProfile?.exists === 'boolean',
   );
 }
 
@@ -185,7 +185,10 @@ export class MemoryAccount implements ScanProvider, RemediationProvider {
 
   readBackup(envelope: BackupEnvelope<unknown>): BackupEnvelope<MemoryBackup> {
     if (envelope.provider !== 'aws' || envelope.version !== 1 || !isMemoryBackup(envelope.data)) {
-      throw new CloudError(`backup of ${envelope.identityName} does not fit the memory account's backup shape`, 'InvalidBackup');
+      throw new CloudError(
+        `backup of ${envelope.identityName} does not fit the memory account's backup shape`,
+        'InvalidBackup',
+      );
     }
     return envelope as BackupEnvelope<MemoryBackup>;
   }
