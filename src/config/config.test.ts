@@ -244,3 +244,15 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('rules by name and by id', () => {
+  it("applies a name to every provider's rule of that name, and an id to one rule, the id winning", async () => {
+    const { ruleDays } = await import('../engine/evaluate.js');
+    const { RULES } = await import('../rules/index.js');
+    const config = parseConfig({ rules: { 'inactive-user': { days: 60 }, 'DORMANT-ENTRA-001': { days: 30 } } });
+    const days = Object.fromEntries(
+      RULES.filter((r) => r.name === 'inactive-user').map((r) => [r.id, ruleDays(r, config)]),
+    );
+    expect(days).toEqual({ 'DORMANT-AWS-001': 60, 'DORMANT-ENTRA-001': 30 });
+  });
+});

@@ -17,10 +17,10 @@ const ruleSettings = z.strictObject({
   days: days.optional(),
 });
 
-const rulesShape = Object.fromEntries(RULES.map((r) => [r.name, ruleSettings.optional()])) as Record<
-  string,
-  z.ZodOptional<typeof ruleSettings>
->;
+/** `rules.<name>` sets every provider's rule of that name; `rules.<id>` one rule (and wins). */
+const rulesShape = Object.fromEntries(
+  RULES.flatMap((r) => [r.name, r.id]).map((key) => [key, ruleSettings.optional()]),
+) as Record<string, z.ZodOptional<typeof ruleSettings>>;
 
 /**
  * A secret is never written in the YAML: it names an environment variable or a file
