@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { type BenchOutcome, type Goal, fmtMs, table } from './bench-util.js';
 import { runApplyBench } from './apply.js';
 import { runScanBench } from './scan.js';
+import { runEntraBench } from './entra.js';
 
 export interface BenchRunOptions {
   full: boolean;
@@ -35,6 +36,7 @@ export const BENCHMARKS: Benchmark[] = [
       }),
   },
   { name: 'apply', run: () => runApplyBench({ users: 1000 }) },
+  { name: 'entra', run: () => runEntraBench({ users: 20_000 }) },
 ];
 
 function positiveNumber(flag: string, value: string | undefined): number | undefined {
