@@ -217,17 +217,6 @@ export async function delayDependents(db: Db, itemId: string, notBefore: string)
     .execute();
 }
 
-/** Pending items whose review request was sent before `before` (unanswered). */
-export async function requestedBefore(db: Db, before: string): Promise<PlanItem[]> {
-  const rows = await db
-    .selectFrom('plan_items')
-    .selectAll()
-    .where('status', '=', 'pending')
-    .where('requested_at', '<', before)
-    .execute();
-  return rows.map(itemFromRow);
-}
-
 /** Plans with items still to apply (approved, or failed and to be retried). */
 export async function plansWithApprovedItems(db: Db): Promise<string[]> {
   const rows = await db
