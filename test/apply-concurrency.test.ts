@@ -9,9 +9,6 @@
 //   not redo (or overwrite) what the first one did.
 // After each, one more apply finishes everything; the journal shows every item done exactly
 // once, and no two runs ever journaled at the same time.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/config.js';
 import { apply, type ApplyReport } from '../src/engine/apply.js';
@@ -26,7 +23,15 @@ import {
   startCli as startDormant,
 } from './support/cli.js';
 import { awsTestEnv, iamUserExists, useMoto, type SeedUser } from './support/moto.js';
-import { ENGINES, type JournalRow, type TestStore, journalOf, openTestStore, runOverlaps } from './support/stores.js';
+import {
+  ENGINES,
+  type JournalRow,
+  type PlanItemRow as ItemRow,
+  type TestStore,
+  journalOf,
+  openTestStore,
+  runOverlaps,
+} from './support/stores.js';
 
 const DAY_MS = 86_400_000;
 
@@ -34,6 +39,8 @@ const DAY_MS = 86_400_000;
 const BATCH = 20;
 const ROUNDS = ['together', 'midrun', 'takeover', 'stale'] as const;
 type Round = (typeof ROUNDS)[number];
+const CONFIG =
+  'inactiveDays: 90\nremediation: { deleteAfterDays: 0, maxActionsPerRun: 500, maxActionsPercent: 100 }\nexempt: { users: [] }\n';
 
 // ------------------------------------------------------------------ helpers
 
@@ -57,14 +64,6 @@ function expectLockRefusal(exit: Exit, planId: string): void {
 }
 
 // ------------------------------------------------------------------ stores, read directly
-
-interface ItemRow {
-  id: string;
-  seq: number;
-  identity_name: string;
-  action: string;
-  status: string;
-}
 
 /** Item ids with a number of `item`/`outcome`/`done` journal entries other than one. */
 function doneCounts(journal: JournalRow[], ids: Set<string>): { once: Set<string>; notOnce: string[] } {
@@ -172,8 +171,8 @@ describe.each(ENGINES)('two applies of one plan (%s)', (engine) => {
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), `dormant-concurrency-${engine}-`));
-    store = await openTestStore(engine, dir);
+    store = await openTestStore(engine, `dormant-concurrency-${engine}-`, CONFIG);
+    dir = store.dir;
     await moto.reset();
     const stale = ROUNDS.flatMap((r) => users.get(r)!);
     await moto.seed({
@@ -187,15 +186,6 @@ describe.each(ENGINES)('two applies of one plan (%s)', (engine) => {
         })),
       ],
     });
-    writeFileSync(
-      join(dir, 'dormant.yml'),
-      [
-        'inactiveDays: 90',
-        'remediation: { deleteAfterDays: 0, maxActionsPerRun: 500, maxActionsPercent: 100 }',
-        'exempt: { users: [] }',
-        '',
-      ].join('\n'),
-    );
     const planned = await cli(['plan', '--format', 'json']);
     expectOk(planned, 'dormant plan');
     plan = JSON.parse(planned.stdout) as PlanJson;
@@ -203,7 +193,6 @@ describe.each(ENGINES)('two applies of one plan (%s)', (engine) => {
 
   afterAll(async () => {
     await store?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('two applies started together: one works, the other exits 4 with one line', async () => {

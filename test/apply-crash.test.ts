@@ -8,9 +8,6 @@
 // The kill delays come from a seeded PRNG; the seed is printed. Rerun a failure with
 // DORMANT_CRASH_SEED=<seed>.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AddUserToGroupCommand,
   CreateGroupCommand,
@@ -24,7 +21,15 @@ import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliExit as Exit, expectOk, runCli as runDormant, startCli as startDormant } from './support/cli.js';
 import { iamUserExists, useMoto, type SeedUser } from './support/moto.js';
-import { ENGINES, type JournalRow, type TestStore, journalOf, openTestStore, runOverlaps } from './support/stores.js';
+import {
+  ENGINES,
+  type JournalRow,
+  type PlanItemRow as ItemRow,
+  type TestStore,
+  journalOf,
+  openTestStore,
+  runOverlaps,
+} from './support/stores.js';
 
 const DAY_MS = 86_400_000;
 
@@ -37,6 +42,8 @@ const KILLS = 20;
 const MAX_KILLS = 30;
 const DELETE_KILLS = 3;
 const GROUPS = ['crash-engineering', 'crash-operations'];
+const CONFIG =
+  'inactiveDays: 90\nremediation: { deleteAfterDays: 0, maxActionsPerRun: 500, maxActionsPercent: 100 }\nexempt: { users: [] }\n';
 const INLINE_POLICY = 'crash-scratch';
 const INLINE_DOCUMENT = JSON.stringify({
   Version: '2012-10-17',
@@ -69,16 +76,6 @@ const runCli = (args: string[], cwd: string, endpoint: string, timeoutMs = 120_0
   runDormant(args, { cwd, endpoint, timeoutMs });
 
 // ------------------------------------------------------------------ stores, read directly
-
-interface ItemRow {
-  id: string;
-  plan_id: string;
-  seq: number;
-  identity_name: string;
-  action: string;
-  status: string;
-  depends_on: string | null;
-}
 
 interface BackupRow {
   id: string;
@@ -198,13 +195,12 @@ describe.each(ENGINES)('apply survives kill -9 at random moments (%s)', (engine)
   let store: TestStore;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), `dormant-crash-${engine}-`));
-    store = await openTestStore(engine, dir);
+    store = await openTestStore(engine, `dormant-crash-${engine}-`, CONFIG);
+    dir = store.dir;
   }, 120_000);
 
   afterAll(async () => {
     await store?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('ends with every approved item done exactly once, backed up, journaled, and nothing else touched', async () => {
@@ -219,15 +215,6 @@ describe.each(ENGINES)('apply survives kill -9 at random moments (%s)', (engine)
     const otherUsers = Array.from({ length: UNAPPROVED_USERS }, (_, i) => `crash-other-${String(i).padStart(2, '0')}`);
     const activeUsers = Array.from({ length: ACTIVE_USERS }, (_, i) => `crash-active-${String(i).padStart(2, '0')}`);
     await seedAccount(approvedUsers, otherUsers, activeUsers);
-    writeFileSync(
-      join(dir, 'dormant.yml'),
-      [
-        'inactiveDays: 90',
-        'remediation: { deleteAfterDays: 0, maxActionsPerRun: 500, maxActionsPercent: 100 }',
-        'exempt: { users: [] }',
-        '',
-      ].join('\n'),
-    );
     const db = ['--db', store.db];
     const cli = (args: string[]) => runCli([...args, ...db], dir, moto.endpoint);
 

@@ -4,19 +4,20 @@
 // seconds-level schedules. Slack clicks are signed like Slack signs them and posted to the
 // running server. Run `npm run build` first.
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { evidenceSummary, type Evidence } from '../src/model/evidence.js';
 import { escapeMrkdwn, formatTime } from '../src/workflow/slack/slack-blocks.js';
 import { type AccessAdvisorFake, startAccessAdvisorFake } from './support/accessAdvisorFake.js';
 import { runCli } from './support/cli.js';
 import { forwardRequest, listenLocal, readBody, relay } from './support/http.js';
-import { iamAccessKeys, iamHasLoginProfile, useMoto } from './support/moto.js';
+import { iamHasLoginProfile, useMoto } from './support/moto.js';
 import {
   APPROVER,
   CHANNEL,
   type ItemRow,
   type Serve,
   type ServeFakes,
+  accessKeyStatuses,
   adfText,
   clickSlack,
   itemById,
@@ -27,9 +28,9 @@ import {
   serveEnv,
   startServe,
   startServeFakes,
-  stopServeFakes,
-  stopServes,
+  useServeWorlds,
   waitFor,
+  waitForReview as waitForItemsReview,
   waitForReviewCycles,
   writeServeConfig,
 } from './support/serve.js';
@@ -99,15 +100,7 @@ interface World extends ServeFakes {
   staleKey: string;
 }
 
-let world: World | null = null;
-
-afterEach(async () => {
-  await stopServes();
-  if (world) {
-    await stopServeFakes(world, world.advisor, world.router);
-    world = null;
-  }
-});
+const track = useServeWorlds<World>((w) => [w.advisor, w.router]);
 
 async function setUp(options: { notifyOwners?: boolean; slackUsers?: Record<string, string> } = {}): Promise<World> {
   const seeded = await moto.seed({
@@ -148,24 +141,12 @@ async function setUp(options: { notifyOwners?: boolean; slackUsers?: Record<stri
     ...reviewConfig(fakes, { notifyOwners: options.notifyOwners ?? false }),
     serve: { schedule: REVIEW_EVERY, applySchedule: APPLY_EVERY },
   });
-  world = { ...fakes, advisor, router, staleKey, env: serveEnv(fakes, router.url) };
-  return world;
+  return track({ ...fakes, advisor, router, staleKey, env: serveEnv(fakes, router.url) });
 }
 
 /** Both items of the stale user, once their review was requested in Slack (and Jira). */
-async function waitForReview(w: World, serve: Serve): Promise<{ disable: ItemRow; del: ItemRow }> {
-  return waitFor(
-    'the review of the stale user to be requested',
-    () => {
-      const rows = items(w.dbPath).filter((i) => i.identity_name === STALE);
-      const disable = rows.find((i) => i.action === 'disable-user');
-      const del = rows.find((i) => i.action === 'delete-user');
-      if (!disable?.requested_at || !del?.requested_at) return null;
-      if (!messageOf(w.dbPath, disable.id) || !messageOf(w.dbPath, del.id)) return null;
-      return { disable, del };
-    },
-    { serve, timeoutMs: 30_000 },
-  );
+function waitForReview(w: World, serve: Serve): Promise<{ disable: ItemRow; del: ItemRow }> {
+  return waitForItemsReview(w, serve, STALE);
 }
 
 /** POST a signed block_actions click to the running server. */
@@ -177,10 +158,7 @@ function click(
   return clickSlack(serve, w.signingSecret, o);
 }
 
-async function accessKeyStatus(user: string): Promise<string[]> {
-  return (await iamAccessKeys(iam, user)).map((k) => `${k.AccessKeyId}:${k.Status}`);
-}
-
+const accessKeyStatus = (user: string): Promise<string[]> => accessKeyStatuses(iam, user);
 const hasLoginProfile = (user: string): Promise<boolean> => iamHasLoginProfile(iam, user);
 
 function postMessages(slack: SlackFake, channel = CHANNEL): number {

@@ -5,9 +5,9 @@
 // restart still works. The built CLI runs as a child process against moto, the CloudTrail,
 // Slack and Jira fakes. AWS points at moto itself, which has no Access Advisor: that evidence
 // must be recorded as unavailable, never as "no activity". Run `npm run build` first.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { evidenceSummary, type Evidence } from '../src/model/evidence.js';
-import { iamAccessKeys, iamHasLoginProfile, useMoto } from './support/moto.js';
+import { iamHasLoginProfile, useMoto } from './support/moto.js';
 import {
   APPROVER,
   CHANNEL,
@@ -15,6 +15,7 @@ import {
   type Serve,
   type ServeExit,
   type ServeFakes,
+  accessKeyStatuses,
   adfText,
   clickSlack,
   itemById,
@@ -24,9 +25,9 @@ import {
   serveEnv,
   startServe,
   startServeFakes,
-  stopServeFakes,
-  stopServes,
+  useServeWorlds,
   waitFor,
+  waitForReview as waitForItemsReview,
   waitForReviewCycles,
   writeServeConfig,
 } from './support/serve.js';
@@ -51,15 +52,7 @@ interface World extends ServeFakes {
   staleKey: string;
 }
 
-let world: World | null = null;
-
-afterEach(async () => {
-  await stopServes();
-  if (world) {
-    await stopServeFakes(world);
-    world = null;
-  }
-});
+const track = useServeWorlds<World>();
 
 async function setUp(): Promise<World> {
   const seeded = await moto.seed({
@@ -84,34 +77,19 @@ async function setUp(): Promise<World> {
     ...reviewConfig(fakes),
     serve: { schedule: '*/3 * * * * *', applySchedule: '*/2 * * * * *' },
   });
-  world = { ...fakes, staleKey: seeded.users[0]!.keys[0]!, env: serveEnv(fakes, moto.endpoint) };
-  return world;
+  return track({ ...fakes, staleKey: seeded.users[0]!.keys[0]!, env: serveEnv(fakes, moto.endpoint) });
 }
 
-async function waitForReview(w: World, serve: Serve): Promise<{ disable: ItemRow; del: ItemRow }> {
-  return waitFor(
-    'the review of the stale user to be requested in Slack and Jira',
-    () => {
-      const rows = items(w.dbPath).filter((i) => i.identity_name === STALE);
-      const disable = rows.find((i) => i.action === 'disable-user');
-      const del = rows.find((i) => i.action === 'delete-user');
-      if (!disable?.requested_at || !del?.requested_at) return null;
-      if (!messageOf(w.dbPath, disable.id) || !messageOf(w.dbPath, del.id)) return null;
-      if (w.jira.issues.size === 0) return null;
-      return { disable, del };
-    },
-    { serve, timeoutMs: 30_000 },
-  );
+/** Both items of the stale user, once their review was requested in Slack and Jira. */
+function waitForReview(w: World, serve: Serve): Promise<{ disable: ItemRow; del: ItemRow }> {
+  return waitForItemsReview(w, serve, STALE, { jiraTicket: true });
 }
 
 function click(w: World, serve: Serve, itemId: string, ts: string): Promise<Response> {
   return clickSlack(serve, w.signingSecret, { userId: APPROVER, itemId, ts });
 }
 
-async function accessKeyStatus(user: string): Promise<string[]> {
-  return (await iamAccessKeys(iam, user)).map((k) => `${k.AccessKeyId}:${k.Status}`);
-}
-
+const accessKeyStatus = (user: string): Promise<string[]> => accessKeyStatuses(iam, user);
 const hasLoginProfile = (user: string): Promise<boolean> => iamHasLoginProfile(iam, user);
 
 /** What the review channel and Jira hold: posts, issues, issue creations. */

@@ -6,17 +6,17 @@
 // signature is checked first (scope iam/us-east-1), the parameters are validated, and a
 // user ARN must name a user that exists (asked of moto).
 import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import { verifySigV4 } from './cloudtrailFake.js';
 import {
   IAM_NS,
   errorXml,
   forwardRequest,
-  listenLocal,
   queryParams,
   readBody,
   relay,
   sendXml,
+  serveLocal,
   xmlEscape,
 } from './http.js';
 
@@ -284,11 +284,7 @@ export async function startAccessAdvisorFake(
     }
   };
 
-  const server = http.createServer((req, res) => {
-    const at = performance.now();
-    handle(req, res, at).catch(() => res.destroy());
-  });
-  const local = await listenLocal(server);
+  const local = await serveLocal(handle);
   return {
     url: local.url,
     requests,

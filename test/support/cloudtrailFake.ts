@@ -9,8 +9,8 @@
 //
 // Also exports verifySigV4, used by the Access Advisor fake.
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import http from 'node:http';
-import { listenLocal, readBody } from './http.js';
+import type http from 'node:http';
+import { readBody, serveLocal } from './http.js';
 
 // ---------------------------------------------------------------------------------------
 // SigV4
@@ -604,12 +604,8 @@ export async function startCloudTrailFake(options: CloudTrailFakeOptions = {}): 
     }
   };
 
-  const server = http.createServer((req, res) => {
-    // The arrival time, before anything else: this is what the limit is measured on.
-    const at = performance.now();
-    handle(req, res, at).catch(() => res.destroy());
-  });
-  const local = await listenLocal(server);
+  // `at` is the arrival time, before anything else: this is what the limit is measured on.
+  const local = await serveLocal(handle);
   return {
     url: local.url,
     requests,

@@ -39,6 +39,21 @@ export async function listenLocal(server: http.Server): Promise<LocalServer> {
   };
 }
 
+/**
+ * Serves `handle` on a free local port. `at` is the request's arrival time (performance.now(),
+ * taken before anything else); a handler that fails drops the connection.
+ */
+export function serveLocal(
+  handle: (req: http.IncomingMessage, res: http.ServerResponse, at: number) => Promise<void>,
+): Promise<LocalServer> {
+  return listenLocal(
+    http.createServer((req, res) => {
+      const at = performance.now();
+      handle(req, res, at).catch(() => res.destroy());
+    }),
+  );
+}
+
 /** A TCP port nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {
   const server = http.createServer();

@@ -106,27 +106,25 @@ export function scanResult(
 
 const ago = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString();
 
-/** Stale: created 400 days ago, its console password and its key last used 300 days ago. */
-export function staleSeedUser(name: string, extra: Partial<SeedUser> = {}): SeedUser {
+/** Created 400 days ago, with a console password and one access key, used as many days ago as given. */
+function seedUser(name: string, days: { passwordUsed: number; keyCreated: number; keyUsed: number }): SeedUser {
   return {
     name,
     createDate: ago(400),
     password: true,
-    passwordLastUsed: ago(300),
-    keys: [{ createDate: ago(400), lastUsed: ago(300) }],
-    ...extra,
+    passwordLastUsed: ago(days.passwordUsed),
+    keys: [{ createDate: ago(days.keyCreated), lastUsed: ago(days.keyUsed) }],
   };
+}
+
+/** Stale: created 400 days ago, its console password and its key last used 300 days ago. */
+export function staleSeedUser(name: string, extra: Partial<SeedUser> = {}): SeedUser {
+  return { ...seedUser(name, { passwordUsed: 300, keyCreated: 400, keyUsed: 300 }), ...extra };
 }
 
 /** Active: signed in and used its (recent) key yesterday. No finding at all. */
 export function activeSeedUser(name: string): SeedUser {
-  return {
-    name,
-    createDate: ago(400),
-    password: true,
-    passwordLastUsed: ago(1),
-    keys: [{ createDate: ago(20), lastUsed: ago(1) }],
-  };
+  return seedUser(name, { passwordUsed: 1, keyCreated: 20, keyUsed: 1 });
 }
 
 // ------------------------------------------------------------------ other credentials

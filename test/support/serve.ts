@@ -6,10 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { startCli } from './cli.js';
 import { type CloudTrailFake, startCloudTrailFake } from './cloudtrailFake.js';
 import { type JiraFake, startJiraFake } from './jiraFake.js';
-import { awsTestEnv } from './moto.js';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { awsTestEnv, iamAccessKeys } from './moto.js';
 import {
   type SlackFake,
   type SlackFakeOptions,
@@ -17,7 +19,7 @@ import {
   signSlackRequest,
   startSlackFake,
 } from './slackFake.js';
-import { sqliteQuery } from './stores.js';
+import { type PlanItemRow, sqliteQuery } from './stores.js';
 
 /** The review channel, and the one approver, of the fakes' configuration. */
 export const CHANNEL = 'C0REVIEW';
@@ -134,13 +136,7 @@ export async function waitForReviewCycles(serve: Serve, n: number): Promise<void
 
 // ---------------------------------------------------------------- the store, read as it is
 
-export interface ItemRow {
-  id: string;
-  plan_id: string;
-  seq: number;
-  identity_name: string;
-  action: string;
-  status: string;
+export interface ItemRow extends PlanItemRow {
   reason: string | null;
   decided_by: string | null;
   decided_at: string | null;
@@ -170,6 +166,31 @@ export function messageOf(dbPath: string, itemId: string): { channel: string; ts
     dbPath,
     'SELECT item_id, channel, ts FROM review_messages',
   ).find((m) => m.item_id === itemId);
+}
+
+/**
+ * The disable and delete items of `user`, once their review was requested: a Slack message
+ * for each (and, with `jiraTicket`, a Jira ticket).
+ */
+export function waitForReview(
+  f: ServeFakes,
+  serve: Serve,
+  user: string,
+  o: { jiraTicket?: boolean } = {},
+): Promise<{ disable: ItemRow; del: ItemRow }> {
+  return waitFor(
+    `the review of ${user} to be requested${o.jiraTicket ? ' in Slack and Jira' : ''}`,
+    () => {
+      const rows = items(f.dbPath).filter((i) => i.identity_name === user);
+      const disable = rows.find((i) => i.action === 'disable-user');
+      const del = rows.find((i) => i.action === 'delete-user');
+      if (!disable?.requested_at || !del?.requested_at) return null;
+      if (!messageOf(f.dbPath, disable.id) || !messageOf(f.dbPath, del.id)) return null;
+      if (o.jiraTicket && f.jira.issues.size === 0) return null;
+      return { disable, del };
+    },
+    { serve, timeoutMs: 30_000 },
+  );
 }
 
 // ---------------------------------------------------------------- the fakes it reviews through
@@ -202,6 +223,25 @@ export async function startServeFakes(prefix: string, slack: SlackFakeOptions = 
 export async function stopServeFakes(f: ServeFakes, ...more: { stop(): Promise<void> }[]): Promise<void> {
   await Promise.all([f.slack.stop(), f.jira.stop(), f.trail.stop(), ...more.map((m) => m.stop())]);
   rmSync(f.dir, { recursive: true, force: true });
+}
+
+/**
+ * After each test of the calling file: stops every service it started, then the fakes of the
+ * world it set up (and `more` of them) and removes its directory. Returns `track`, which a
+ * test's set-up passes its world through.
+ */
+export function useServeWorlds<W extends ServeFakes>(
+  more: (w: W) => { stop(): Promise<void> }[] = () => [],
+): (w: W) => W {
+  let world: W | null = null;
+  afterEach(async () => {
+    await stopServes();
+    if (world) {
+      await stopServeFakes(world, ...more(world));
+      world = null;
+    }
+  });
+  return (w) => (world = w);
 }
 
 /** The `slack` (with `slack` added) and `jira` sections of dormant.yml, for the fakes. */
@@ -251,6 +291,11 @@ export function clickSlack(
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(signingSecret, body) },
     body,
   });
+}
+
+/** `KEY_ID:STATUS` of each of the user's access keys. */
+export async function accessKeyStatuses(iam: IAMClient, user: string): Promise<string[]> {
+  return (await iamAccessKeys(iam, user)).map((k) => `${k.AccessKeyId}:${k.Status}`);
 }
 
 /** Every text of an ADF document, in order. */

@@ -1,8 +1,8 @@
 // The both-engines store harness: every store test runs on SQLite (a file in a temp directory)
 // and on a real PostgreSQL server (a fresh database per test file, test/support/pg.ts, on
 // DORMANT_TEST_PG_URL). `useBothEngines` gives a test file its locations and workspaces on each
-// engine; `openTestStore` reads a store's tables straight from the database, as a test that
-// runs the CLI against it sees them.
+// engine; `openTestStore` makes a store for the CLI and reads its tables straight from the
+// database, as a test that runs the CLI against it sees them.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,28 +92,39 @@ export function sqliteQuery<T>(path: string, sql: string, options: { readonly?: 
 
 export interface TestStore {
   engine: Engine;
+  /** A new working directory with the dormant.yml (and, on SQLite, the store's file). */
+  dir: string;
   /** What `--db` gets. */
   db: string;
   /** `select * from <table>` (ordered by `orderBy`), read straight from the database. */
   rows<T>(table: string, orderBy: string): Promise<T[]>;
+  /** Drops the PostgreSQL database and removes the directory. */
   drop(): Promise<void>;
 }
 
-/** A store for the CLI to use: on SQLite `dir`/state.db, on PostgreSQL a fresh database (dropped by `drop`). */
-export async function openTestStore(engine: Engine, dir: string): Promise<TestStore> {
+/**
+ * A store for the CLI to use, and a working directory (`prefix…` in the temp directory) with
+ * this dormant.yml: on SQLite DIR/state.db, on PostgreSQL a fresh database.
+ */
+export async function openTestStore(engine: Engine, prefix: string, config: string): Promise<TestStore> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'dormant.yml'), config);
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
   if (engine === 'sqlite') {
     const path = join(dir, 'state.db');
     return {
       engine,
+      dir,
       db: path,
       rows: async <T>(table: string, orderBy: string) =>
         sqliteQuery<T>(path, `select * from ${table} order by ${orderBy}`),
-      async drop() {},
+      drop: async () => removeDir(),
     };
   }
   const fresh = await freshPgDatabase();
   return {
     engine,
+    dir,
     db: fresh.url,
     async rows<T>(table: string, orderBy: string): Promise<T[]> {
       const client = new pg.Client({ connectionString: fresh.url });
@@ -124,22 +135,32 @@ export async function openTestStore(engine: Engine, dir: string): Promise<TestSt
         await client.end();
       }
     },
-    drop: () => fresh.drop(),
+    async drop() {
+      await fresh.drop();
+      removeDir();
+    },
   };
+}
+
+/** A row of plan_items (the columns every test reads). */
+export interface PlanItemRow {
+  id: string;
+  plan_id: string;
+  seq: number;
+  identity_name: string;
+  action: string;
+  status: string;
 }
 
 /** A row of the journal (ids as numbers, whatever the engine returns them as). */
 export interface JournalRow {
   id: number;
-  plan_id: string;
   item_id: string;
   run_id: string;
   step: string;
   phase: 'intent' | 'outcome';
   status: string | null;
-  detail: string | null;
 }
-
 export async function journalOf(store: TestStore): Promise<JournalRow[]> {
   return (await store.rows<JournalRow>('journal', 'id')).map((r) => ({ ...r, id: Number(r.id) }));
 }
