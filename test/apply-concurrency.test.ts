@@ -265,7 +265,7 @@ describe.each(ENGINES)('two applies of one plan (%s)', (engine) => {
       retryMode: 'standard',
       concurrency: 4,
     });
-    const provider = new AwsRemediation(aws);
+    const provider = new AwsRemediation(aws, { remediation: config.remediation, evidence: config.evidence });
     const storeA = await Store.open(store.db);
     const storeB = await Store.open(store.db);
     try {

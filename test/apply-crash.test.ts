@@ -369,11 +369,12 @@ describe.each(ENGINES)('apply survives kill -9 at random moments (%s)', (engine)
       const mineBackups = backups.filter((b) => b.item_id !== null && userItems.some((m) => m.id === b.item_id));
       expect(mineBackups.length, `backups of ${name}`).toBeGreaterThan(0);
       for (const b of mineBackups) {
-        const data = JSON.parse(b.data) as {
-          user: { name: string };
-          groups: string[];
-          inlinePolicies: { name: string; document: string }[];
-        };
+        // Backups are envelopes ({provider, kind, version, data}); the IAM snapshot is `data`.
+        const data = (
+          JSON.parse(b.data) as {
+            data: { user: { name: string }; groups: string[]; inlinePolicies: { name: string; document: string }[] };
+          }
+        ).data;
         expect(data.user.name).toBe(name);
         expect(data.groups).toEqual([GROUPS[i % GROUPS.length]]);
         expect(data.inlinePolicies.map((p) => p.name)).toEqual([INLINE_POLICY]);
@@ -381,10 +382,9 @@ describe.each(ENGINES)('apply survives kill -9 at random moments (%s)', (engine)
       }
       const before = backups.find((b) => b.item_id === disable.id);
       expect(before, `backup of ${name}'s disable item`).toBeDefined();
-      const data = JSON.parse(before!.data) as {
-        loginProfile: { exists: boolean };
-        accessKeys: { status: string }[];
-      };
+      const data = (
+        JSON.parse(before!.data) as { data: { loginProfile: { exists: boolean }; accessKeys: { status: string }[] } }
+      ).data;
       expect(data.loginProfile.exists, `${name} had its password in the backup`).toBe(true);
       expect(data.accessKeys.map((k) => k.status)).toEqual(i % 2 === 1 ? ['Active', 'Active'] : ['Active']);
     }

@@ -2,6 +2,8 @@
 // moto, on both stores (SQLite in a temp file, and a real PostgreSQL server). Plan → approve
 // → apply → restore → history, staging, live re-verification, the guards, and snoozes
 // (DESIGN §3–§5). Run `npm run build` first.
+import type { BackupEnvelope } from '../src/model/backup.js';
+import type { UserBackup } from '../src/providers/aws/aws-backup.js';
 import {
   AddUserToGroupCommand,
   AttachUserPolicyCommand,
@@ -309,7 +311,8 @@ describe.each(ENGINES)('remediation commands on moto, store %s', (engine) => {
     const backups = await withStore(ws, (store) => listBackups(store.db));
     const mine = backups.filter((b) => b.identityName === name);
     expect(mine.length).toBeGreaterThanOrEqual(1);
-    const first = mine[0]!;
+    const first = { ...mine[0]!, data: (mine[0]!.envelope as BackupEnvelope<UserBackup>).data };
+    expect(mine[0]!.envelope).toMatchObject({ provider: 'aws', kind: 'user', version: 1, identityName: name });
     expect(first.itemId).toBe(approved[0]);
     expect(first.data.user).toMatchObject({ name, path: '/engineering/' });
     expect(first.data.groups.sort()).toEqual(['analysts', 'engineers']);

@@ -20,6 +20,7 @@ import {
   setItemStatus,
   snoozedUntil,
 } from '../src/store/plans.js';
+import { backupsForUser, getBackup, saveBackup } from '../src/store/backups.js';
 import { saveScan } from '../src/store/scans.js';
 import { Store } from '../src/store/store.js';
 import { accessKey, awsFinding, awsUser, scanResult as builtScan, scanned } from './support/identities.js';
@@ -123,14 +124,14 @@ describe.each(ENGINES)('store on %s', (engine) => {
         (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(s.db)).rows.map(
           (r) => r.name,
         );
-      expect(await migrations(first)).toEqual(['0001_initial', '0002_review']);
+      expect(await migrations(first)).toEqual(['0001_initial', '0002_review', '0003_providers']);
       for (const t of TABLES) expect(await count(first, t)).toBe(0);
       await saveScan(first.db, scanResult());
       await first.close();
 
       // Opening again (and a second store at once) neither re-runs nor fails, and keeps the data.
       const [again, third] = await Promise.all([open(freshUrl), open(freshUrl)]);
-      expect(await migrations(again)).toEqual(['0001_initial', '0002_review']);
+      expect(await migrations(again)).toEqual(['0001_initial', '0002_review', '0003_providers']);
       expect(await count(again, 'scans')).toBe(1);
       expect(await count(third, 'scans')).toBe(1);
       await again.close();
@@ -277,6 +278,62 @@ describe.each(ENGINES)('store on %s', (engine) => {
     expect(await count(store, 'locks')).toBe(1);
     const again = await other.acquireLock('apply:pl-1', 60_000);
     expect(again).toHaveProperty('owner');
+  });
+
+  it('withLock: runs the function holding the lock, refuses a second holder, releases even on a throw', async () => {
+    const other = await open();
+    let inside: unknown;
+    const out = await store.withLock('apply:pl-w', 60_000, async (lease) => {
+      inside = await other.withLock('apply:pl-w', 60_000, async () => 'never');
+      expect(lease.lost()).toBe(false);
+      return 'done';
+    });
+    expect(out).toEqual({ value: 'done' });
+    expect(inside).toEqual({ held: expect.stringContaining(`pid ${process.pid}`) as unknown });
+    expect(await count(store, 'locks')).toBe(0);
+    await expect(
+      store.withLock('apply:pl-w', 60_000, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await count(store, 'locks')).toBe(0);
+  });
+
+  it('backups are envelopes with their provider; a row from before envelopes reads as an AWS user backup', async () => {
+    const envelope = {
+      provider: 'entra' as const,
+      kind: 'user' as const,
+      version: 1,
+      takenAt: NOW.toISOString(),
+      account: 'tenant-1',
+      identityId: 'object-1',
+      identityName: 'bob@contoso.com',
+      data: { user: { id: 'object-1' } },
+    };
+    const id = await saveBackup(store.db, { backup: envelope, planId: null, itemId: null });
+    const saved = await getBackup(store.db, id);
+    expect(saved).toMatchObject({ provider: 'entra', identityId: 'object-1', envelope });
+    expect((await backupsForUser(store.db, 'object-1')).map((b) => b.id)).toEqual([id]);
+
+    // A backup written by an earlier version: the IAM snapshot itself, no envelope.
+    const legacy = { version: 1, takenAt: '2026-01-01T00:00:00.000Z', account: '123456789012', user: { name: 'old' } };
+    await store.db
+      .insertInto('backups')
+      .values({
+        id: 'bk-legacy',
+        identity_id: 'arn:aws:iam::123456789012:user/old',
+        identity_name: 'old',
+        account: '123456789012',
+        plan_id: null,
+        item_id: null,
+        created_at: '2026-01-01T00:00:00.000Z',
+        data: JSON.stringify(legacy),
+      })
+      .execute();
+    expect((await getBackup(store.db, 'bk-legacy'))!).toMatchObject({
+      provider: 'aws',
+      envelope: { provider: 'aws', kind: 'user', version: 1, identityName: 'old', data: legacy },
+    });
   });
 
   it('locks: a lock whose process died on this host is taken over; a live one elsewhere is not', async () => {

@@ -1,0 +1,371 @@
+// The same engine guarantees on both providers (issue 7): the AWS provider's in-memory IAM
+// account and the Entra provider's own code over an in-memory Graph. Each world plans its stale
+// identities and the engine must: act only on approved items, back up before the first change,
+// journal every step as intent then outcome, refuse the whole run on a protected identity or a
+// limit with nothing changed, skip an identity with activity after the plan, resume a failed
+// item exactly once, change nothing in a dry run, and restore from the backup.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Config, parseConfig } from '../config/config.js';
+import { GuardError } from '../errors.js';
+import type { Identity } from '../model/identity.js';
+import type { Plan } from '../model/plan.js';
+import { MemoryTenant, openDemoEntra } from '../providers/entra/entra-memory.js';
+import { MemoryAccount } from '../providers/memory/memory-provider.js';
+import type { RemediationProvider, ScanProvider, StepRunner } from '../providers/provider.js';
+import { listBackups } from '../store/backups.js';
+import { journalFor } from '../store/journal.js';
+import { getPlan } from '../store/plans.js';
+import { Store } from '../store/store.js';
+import { apply } from './apply.js';
+import { decide } from './decide.js';
+import { restore } from './restore.js';
+import { scan } from './scan.js';
+import { storePlan } from './storePlan.js';
+
+const NOW = new Date('2026-11-22T12:00:00Z');
+const LATER = new Date('2026-11-22T14:00:00Z');
+const STALE = ['ada', 'ben', 'cy'];
+
+interface World {
+  scanner: ScanProvider;
+  remediation: RemediationProvider;
+  config: Config;
+  /** The name the plan uses for a stale identity. */
+  nameOf(stale: string): string;
+  /** Mutating calls the simulated cloud has seen. */
+  writes(): number;
+  /** The identity signs in after the plan was made. */
+  signIn(stale: string, at: Date): void;
+  /** Whether the identity still exists (not deleted). */
+  exists(stale: string): boolean;
+  /** Plan an action on the identity its provider protects (forged: the planner never plans it). */
+  protectedName: string;
+  /** Make the next perform() of this identity fail once after its first step. */
+  failOnce(stale: string): void;
+}
+
+const base = (extra: object = {}) =>
+  parseConfig({ remediation: { deleteAfterDays: 0, maxActionsPercent: 100, maxActionsPerRun: 50 }, ...extra });
+
+/** Wraps a provider so perform() can fail once, after its first journaled step, like a 500 mid-item. */
+function flaky(inner: RemediationProvider): { provider: RemediationProvider; failOnce(name: string): void } {
+  const failing = new Set<string>();
+  const provider: RemediationProvider = {
+    provider: inner.provider,
+    reread: (t) => inner.reread(t),
+    isDisabled: (l) => inner.isDisabled(l),
+    backup: (t) => inner.backup(t),
+    readBackup: (e) => inner.readBackup(e),
+    restore: (b, o, s) => inner.restore(b, o, s),
+    evidence: (t) => inner.evidence(t),
+    async perform(action, target, steps: StepRunner) {
+      if (failing.delete(target.identity.name)) {
+        await steps.step('first-step-of-a-failing-call', async () => undefined);
+        throw new Error('the cloud failed with HTTP 500 after 5 attempts; retry later');
+      }
+      return inner.perform(action, target, steps);
+    },
+  };
+  return { provider, failOnce: (name) => failing.add(name) };
+}
+
+function awsWorld(): World {
+  const stale = (name: string): Identity => ({
+    provider: 'aws',
+    account: '123456789012',
+    kind: 'user',
+    id: `arn:aws:iam::123456789012:user/${name}`,
+    name,
+    path: '/',
+    createdAt: '2025-01-01T00:00:00Z',
+    credentials: [
+      {
+        kind: 'password',
+        id: null,
+        status: 'enabled',
+        enabled: true,
+        createdAt: '2025-01-01T00:00:00Z',
+        lastUse: 'used',
+        lastUsedAt: '2025-02-01T00:00:00Z',
+      },
+    ],
+    lastSignInAt: '2025-02-01T00:00:00Z',
+  });
+  const active = (name: string): Identity => {
+    const i = stale(name);
+    i.credentials[0]!.lastUsedAt = '2026-11-21T00:00:00Z';
+    return { ...i, lastSignInAt: '2026-11-21T00:00:00Z' };
+  };
+  const account = MemoryAccount.fromIdentities('123456789012', [
+    ...STALE.map(stale),
+    ...Array.from({ length: 8 }, (_, i) => active(`active-${i}`)),
+    stale('dormant-runner'),
+  ]);
+  const f = flaky(account);
+  return {
+    scanner: account,
+    remediation: f.provider,
+    config: base(),
+    nameOf: (s) => s,
+    writes: () => account.calls.length,
+    signIn(s, at) {
+      const u = account.users.get(s)!.identity;
+      u.lastSignInAt = at.toISOString();
+      u.credentials[0]!.lastUsedAt = at.toISOString();
+    },
+    exists: (s) => account.users.has(s),
+    protectedName: 'dormant-runner',
+    failOnce: (s) => f.failOnce(s),
+  };
+}
+
+async function entraWorld(dir: string): Promise<World> {
+  const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const user = (n: number, name: string, lastSignIn: string) => ({
+    id: id(n),
+    userPrincipalName: `${name}@contoso.com`,
+    displayName: name,
+    mail: `${name}@contoso.com`,
+    createdDateTime: '2024-01-01T00:00:00Z',
+    signInActivity: {
+      lastSignInDateTime: lastSignIn,
+      lastNonInteractiveSignInDateTime: lastSignIn,
+      lastSuccessfulSignInDateTime: lastSignIn,
+    },
+  });
+  const users = [
+    ...STALE.map((s, i) => user(i + 1, s, '2025-02-01T00:00:00Z')),
+    ...Array.from({ length: 8 }, (_, i) => user(20 + i, `active-${i}`, '2026-11-21T00:00:00Z')),
+    user(99, 'root-admin', '2025-02-01T00:00:00Z'),
+  ];
+  const file = join(dir, 'tenant.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      tenantId: '11111111-2222-4333-8444-555555555555',
+      asOf: NOW.toISOString(),
+      users,
+      groups: [{ id: 'g-1', displayName: 'Finance', members: [id(1), id(2)] }],
+      directoryRoles: [
+        {
+          id: 'r-1',
+          displayName: 'Global Administrator',
+          roleTemplateId: '62e90394-69f5-4237-9190-012177145e10',
+          members: [id(99)],
+        },
+      ],
+    }),
+  );
+  let clock = NOW;
+  const session = await openDemoEntra(file, { config: base(), clock: () => clock });
+  const tenant: MemoryTenant = session.tenant;
+  const f = flaky(session.remediation);
+  const upn = (s: string) => `${s}@contoso.com`;
+  const byName = (s: string) => [...tenant.users.values()].find((u) => u.userPrincipalName === upn(s));
+  return {
+    scanner: session.scanner,
+    remediation: f.provider,
+    config: session.config,
+    nameOf: upn,
+    writes: () => tenant.writes.length,
+    signIn(s, at) {
+      clock = LATER;
+      const u = byName(s)!;
+      u.signInActivity = { ...u.signInActivity!, lastSignInDateTime: at.toISOString() };
+    },
+    exists: (s) => byName(s) !== undefined,
+    protectedName: upn('root-admin'),
+    failOnce: (s) => f.failOnce(upn(s)),
+  };
+}
+
+const WORLDS: [string, (dir: string) => Promise<World> | World][] = [
+  ['aws (in-memory IAM account)', () => awsWorld()],
+  ['entra (Entra provider on an in-memory Graph)', (dir) => entraWorld(dir)],
+];
+
+describe.each(WORLDS)('the engine on %s', (_label, make) => {
+  let dir: string;
+  let store: Store;
+  let world: World;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dormant-engine-'));
+    store = await Store.open(join(dir, 'state.db'));
+    world = await make(dir);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function plan(): Promise<Plan> {
+    const result = await scan(world.scanner, { config: world.config, now: NOW });
+    return (await storePlan(store, result, world.config, 'tester', NOW)).plan;
+  }
+  const approveAll = (p: Plan) =>
+    decide(store, {
+      planId: p.id,
+      items: [],
+      all: true,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
+  const run = (p: Plan, extra: { dryRun?: boolean; maxActions?: number; now?: Date } = {}) =>
+    apply(store, world.remediation, {
+      planId: p.id,
+      config: world.config,
+      by: 'alice',
+      now: () => extra.now ?? NOW,
+      ...(extra.dryRun ? { dryRun: true } : {}),
+      ...(extra.maxActions !== undefined ? { maxActions: extra.maxActions } : {}),
+    });
+
+  it('plans a staged disable and delete per stale identity, and never the protected one', async () => {
+    const p = await plan();
+    expect(p.items.map((i) => [i.identityName, i.action])).toEqual(
+      STALE.flatMap((s) => [
+        [world.nameOf(s), 'disable-user'],
+        [world.nameOf(s), 'delete-user'],
+      ]),
+    );
+    expect(p.items.some((i) => i.identityName === world.protectedName)).toBe(false);
+  });
+
+  it('acts only on approved items, backs up before the first change, journals intent then outcome', async () => {
+    const p = await plan();
+    const target = p.items.filter((i) => i.identityName === world.nameOf('ada'));
+    await decide(store, {
+      planId: p.id,
+      items: target.map((i) => i.id),
+      all: false,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
+    const report = await run(p);
+    expect(report.done.map((i) => i.action)).toEqual(['disable-user', 'delete-user']);
+    expect(world.exists('ada')).toBe(false);
+    expect(world.exists('ben')).toBe(true);
+    const items = (await getPlan(store.db, p.id))!.items;
+    expect(items.filter((i) => i.status === 'done').map((i) => i.identityName)).toEqual([
+      world.nameOf('ada'),
+      world.nameOf('ada'),
+    ]);
+    expect(items.filter((i) => i.status === 'pending')).toHaveLength(4);
+    for (const item of target) {
+      const journal = await journalFor(store.db, { itemId: item.id });
+      const firstChange = journal.findIndex((e) => e.phase === 'intent' && !['recheck'].includes(e.step));
+      const backedUp = journal.findIndex((e) => e.step === 'backup' && e.status === 'ok');
+      if (item.action === 'disable-user') expect(backedUp).toBeGreaterThan(-1);
+      if (backedUp > -1) expect(backedUp).toBeLessThan(firstChange);
+      // Every outcome of a step follows its intent.
+      for (const [i, e] of journal.entries()) {
+        if (e.phase === 'outcome' && !['recheck', 'backup', 'item', 'warning'].includes(e.step)) {
+          expect(journal.slice(0, i).some((x) => x.step === e.step && x.phase === 'intent')).toBe(true);
+        }
+      }
+      expect(journal.filter((e) => e.step === 'item' && e.status === 'done')).toHaveLength(1);
+    }
+    const backups = await listBackups(store.db);
+    // One backup per item that changed something, each taken before that item's first change.
+    expect(backups.map((b) => [b.provider, b.identityName])).toEqual(
+      target.map(() => [world.remediation.provider, world.nameOf('ada')]),
+    );
+    expect(() => world.remediation.readBackup(backups[0]!.envelope)).not.toThrow();
+  });
+
+  it('refuses the whole run on a protected identity, changing nothing', async () => {
+    const p = await plan();
+    await approveAll(p);
+    const forged = p.items[0]!;
+    // Point the first item at the protected identity, as an edited or stale plan could.
+    const protectedIdentity = (await scan(world.scanner, { config: world.config, now: NOW })).identities.find(
+      (i) => i.name === world.protectedName,
+    )!;
+    expect(protectedIdentity.protectedReason).toBeTruthy();
+    await store.db
+      .updateTable('plan_items')
+      .set({ identity_id: protectedIdentity.id, identity_name: protectedIdentity.name })
+      .where('id', '=', forged.id)
+      .execute();
+    const before = world.writes();
+    const refusal = await run(p).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(GuardError);
+    expect((refusal as Error).message).toContain(
+      `(${protectedIdentity.name}) is ${protectedIdentity.protectedReason!}`,
+    );
+    expect(world.writes()).toBe(before);
+    expect((await getPlan(store.db, p.id))!.items.every((i) => i.status === 'approved')).toBe(true);
+  });
+
+  it('refuses a run over the action limit, changing nothing', async () => {
+    const p = await plan();
+    await approveAll(p);
+    await expect(run(p, { maxActions: 2 })).rejects.toThrow(/more than the limit of 2 per run/);
+    expect(world.writes()).toBe(0);
+  });
+
+  it('skips an identity with activity after the plan, recording why', async () => {
+    const p = await plan();
+    await approveAll(p);
+    world.signIn('ben', new Date('2026-11-22T13:00:00Z'));
+    const report = await run(p, { now: LATER });
+    expect(report.skipped.map((s) => [s.item.identityName, s.reason])).toEqual([
+      [world.nameOf('ben'), expect.stringMatching(/^activity after the plan was made: signed in /) as unknown],
+    ]);
+    expect(world.exists('ben')).toBe(true);
+    expect(world.exists('ada')).toBe(false);
+  });
+
+  it('fails one item mid-way, goes on with the others, and resumes it exactly once', async () => {
+    const p = await plan();
+    await approveAll(p);
+    world.failOnce('cy');
+    const first = await run(p);
+    expect(first.failed.map((f) => [f.item.identityName, f.item.action])).toEqual([
+      [world.nameOf('cy'), 'disable-user'],
+    ]);
+    expect(world.exists('ada')).toBe(false);
+    expect(world.exists('cy')).toBe(true);
+    const second = await run(p);
+    expect(second.done.map((i) => [i.identityName, i.action])).toEqual([
+      [world.nameOf('cy'), 'disable-user'],
+      [world.nameOf('cy'), 'delete-user'],
+    ]);
+    expect(world.exists('cy')).toBe(false);
+    const third = await run(p);
+    expect(third.done).toEqual([]);
+    for (const item of (await getPlan(store.db, p.id))!.items) {
+      const journal = await journalFor(store.db, { itemId: item.id });
+      expect(journal.filter((e) => e.step === 'item' && e.status === 'done')).toHaveLength(1);
+    }
+  });
+
+  it('changes nothing in a dry run', async () => {
+    const p = await plan();
+    await approveAll(p);
+    const report = await run(p, { dryRun: true });
+    expect(report.wouldDo).toHaveLength(6);
+    expect(world.writes()).toBe(0);
+    expect(await listBackups(store.db)).toEqual([]);
+  });
+
+  it('restores a deleted identity from its backup', async () => {
+    const p = await plan();
+    await approveAll(p);
+    await run(p);
+    expect(world.exists('ada')).toBe(false);
+    const { report } = await restore(store, world.remediation, world.nameOf('ada'), { by: 'alice' });
+    expect(report.restored.length).toBeGreaterThan(0);
+    expect(world.exists('ada')).toBe(true);
+  });
+});
