@@ -2,6 +2,7 @@
  * Opens the providers a command runs against, through the registry: `--provider` (or AWS
  * plus every provider the config enables), or exactly the providers a plan or backup needs.
  */
+import { UsageError } from '../errors.js';
 import type { ProviderName } from '../model/identity.js';
 import { openProviders, providerEntry, selectProviders } from '../providers/registry.js';
 import type { ProviderSession } from '../providers/provider.js';
@@ -32,6 +33,12 @@ export async function openForScan(ctx: CommandContext, flags: SourceFlags): Prom
   // An exported credential report is AWS data only: other providers join only when named.
   const flag = ctx.flags.provider ?? (flags.fromReport !== undefined ? 'aws' : undefined);
   const entries = selectProviders(ctx.config, flag);
+  if ((flags.fromReport !== undefined || flags.source !== undefined) && !entries.some((e) => e.name === 'aws')) {
+    const which = flags.fromReport !== undefined ? '--from-report' : '--source';
+    throw new UsageError(
+      `${which} chooses the AWS source, but --provider ${flag ?? ''} leaves AWS out; add aws to --provider or drop ${which}`,
+    );
+  }
   return wrap(
     await openProviders(entries, {
       config: ctx.config,

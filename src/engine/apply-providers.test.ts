@@ -12,7 +12,7 @@ import { type Config, parseConfig } from '../config/config.js';
 import { GuardError } from '../errors.js';
 import type { Identity } from '../model/identity.js';
 import type { Plan } from '../model/plan.js';
-import type { MemoryTenant} from '../providers/entra/entra-memory.js';
+import type { MemoryTenant } from '../providers/entra/entra-memory.js';
 import { openDemoEntra } from '../providers/entra/entra-memory.js';
 import { MemoryAccount } from '../providers/memory/memory-provider.js';
 import type { RemediationProvider, ScanProvider, StepRunner } from '../providers/provider.js';
@@ -44,15 +44,20 @@ interface World {
   exists(stale: string): boolean;
   /** Plan an action on the identity its provider protects (forged: the planner never plans it). */
   protectedName: string;
-  /** Make the next perform() of this identity fail once after its first step. */
-  failOnce(stale: string): void;
+  /** Make the next perform() of this identity (of this action, if given) fail once after its first step. */
+  failOnce(stale: string, action?: string): void;
+  /** Someone turns the identity back on at its provider (outside dormant). */
+  reEnable(stale: string): void;
 }
 
 const base = (extra: object = {}) =>
   parseConfig({ remediation: { deleteAfterDays: 0, maxActionsPercent: 100, maxActionsPerRun: 50 }, ...extra });
 
 /** Wraps a provider so perform() can fail once, after its first journaled step, like a 500 mid-item. */
-function flaky(inner: RemediationProvider): { provider: RemediationProvider; failOnce(name: string): void } {
+function flaky(inner: RemediationProvider): {
+  provider: RemediationProvider;
+  failOnce(name: string, action?: string): void;
+} {
   const failing = new Set<string>();
   const provider: RemediationProvider = {
     provider: inner.provider,
@@ -63,14 +68,14 @@ function flaky(inner: RemediationProvider): { provider: RemediationProvider; fai
     restore: (b, o, s) => inner.restore(b, o, s),
     evidence: (t) => inner.evidence(t),
     async perform(action, target, steps: StepRunner) {
-      if (failing.delete(target.identity.name)) {
+      if (failing.delete(target.identity.name) || failing.delete(`${target.identity.name}|${action}`)) {
         await steps.step('first-step-of-a-failing-call', async () => undefined);
         throw new Error('the cloud failed with HTTP 500 after 5 attempts; retry later');
       }
       return inner.perform(action, target, steps);
     },
   };
-  return { provider, failOnce: (name) => failing.add(name) };
+  return { provider, failOnce: (name, action) => failing.add(action ? `${name}|${action}` : name) };
 }
 
 function awsWorld(): World {
@@ -119,7 +124,19 @@ function awsWorld(): World {
     },
     exists: (s) => account.users.has(s),
     protectedName: 'dormant-runner',
-    failOnce: (s) => f.failOnce(s),
+    failOnce: (s, action) => f.failOnce(s, action),
+    reEnable(s) {
+      account.users.get(s)!.identity.credentials.push({
+        kind: 'password',
+        id: null,
+        status: 'enabled',
+        enabled: true,
+        // Its old password put back (a new one would also count as activity after the plan).
+        createdAt: '2025-01-01T00:00:00Z',
+        lastUse: 'used',
+        lastUsedAt: '2025-02-01T00:00:00Z',
+      });
+    },
   };
 }
 
@@ -179,7 +196,10 @@ async function entraWorld(dir: string): Promise<World> {
     },
     exists: (s) => byName(s) !== undefined,
     protectedName: upn('root-admin'),
-    failOnce: (s) => f.failOnce(upn(s)),
+    failOnce: (s, action) => f.failOnce(upn(s), action),
+    reEnable(s) {
+      byName(s)!.accountEnabled = true;
+    },
   };
 }
 
@@ -349,6 +369,54 @@ describe.each(WORLDS)('the engine on %s', (_label, make) => {
       const journal = await journalFor(store.db, { itemId: item.id });
       expect(journal.filter((e) => e.step === 'item' && e.status === 'done')).toHaveLength(1);
     }
+  });
+
+  it('never deletes, on a retry after a failed delete, an identity someone re-enabled meanwhile', async () => {
+    const p = await plan();
+    await approveAll(p);
+    world.failOnce('ada', 'delete-user');
+    const first = await run(p);
+    expect(first.failed.map((f) => [f.item.identityName, f.item.action])).toEqual([
+      [world.nameOf('ada'), 'delete-user'],
+    ]);
+    world.reEnable('ada');
+    const second = await run(p, { now: LATER });
+    expect(second.skipped.map((s) => [s.item.action, s.reason])).toEqual([
+      ['delete-user', 'the user was re-enabled after it was disabled'],
+    ]);
+    expect(world.exists('ada')).toBe(true);
+  });
+
+  it('a restore closes what is still open for the identity, so an old plan cannot retire it again', async () => {
+    const p = await plan();
+    const disable = p.items.find((i) => i.identityName === world.nameOf('ben') && i.action === 'disable-user')!;
+    const del = p.items.find((i) => i.identityName === world.nameOf('ben') && i.action === 'delete-user')!;
+    await decide(store, {
+      planId: p.id,
+      items: [disable.id],
+      all: false,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
+    await run(p);
+    await restore(store, world.remediation, world.nameOf('ben'), { by: 'alice' });
+    const after = (await getPlan(store.db, p.id))!.items.find((i) => i.id === del.id)!;
+    expect([after.status, after.reason]).toEqual(['skipped', 'restored by alice: plan again if it is still unused']);
+    // Approving it now changes nothing: it is no longer pending.
+    const late = await decide(store, {
+      planId: p.id,
+      items: [del.id],
+      all: false,
+      decision: 'approve',
+      by: 'bob',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
+    expect(late.changed).toEqual([]);
   });
 
   it('changes nothing in a dry run', async () => {

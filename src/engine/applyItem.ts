@@ -31,7 +31,9 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
   const { store, provider, plan, runId } = run;
   const at = { planId: plan.id, itemId: item.id, runId };
   const history = await journalFor(store.db, { itemId: item.id });
-  const resuming = history.some((e) => e.phase === 'intent' && e.step !== 'recheck');
+  // A run that began changing the item and never recorded its outcome was cut short (a crash).
+  const finished = new Set(history.filter((e) => e.step === 'item').map((e) => e.runId));
+  const resuming = history.some((e) => e.phase === 'intent' && e.step !== 'recheck' && !finished.has(e.runId));
   const deleteStarted = history.some((e) => e.phase === 'intent' && e.step === 'delete-user');
 
   await writeJournal(store.db, { ...at, step: 'recheck', phase: 'intent' });

@@ -35,6 +35,17 @@ export async function guard(
       `plan ${plan.id} would act on ${touched} of ${plan.inventorySize} identities, more than remediation.maxActionsPercent (${pct}%, ${allowed}); review the plan or raise the limit`,
     );
   }
+  // And in each account: a large tenant must not make room for retiring a whole small account.
+  for (const [where, size] of Object.entries(plan.inventoryByAccount ?? {})) {
+    const here = new Set(acting.filter((i) => `${i.provider}|${i.account}` === where).map((i) => i.identityId)).size;
+    const allowedHere = Math.floor((size * pct) / 100);
+    if (here > allowedHere) {
+      const [provider, account] = where.split('|');
+      throw new GuardError(
+        `plan ${plan.id} would act on ${here} of ${size} identities in ${provider} account ${account}, more than remediation.maxActionsPercent (${pct}%, ${allowedHere}); review the plan or raise the limit`,
+      );
+    }
+  }
   if (acting.length === 0) return;
   const exemptions = new Exemptions(config.exempt);
   const refused: string[] = [];

@@ -61,6 +61,12 @@ function reasonFor(rule: Rule | undefined, f: Finding): string {
   }
 }
 
+function countBy(keys: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
 export function buildPlan(input: PlanInput): PlanOutput {
   const { result, config, now } = input;
   if (result.identities.length === 0) {
@@ -249,6 +255,7 @@ export function buildPlan(input: PlanInput): PlanOutput {
       createdAt,
       scanId: input.scanId,
       inventorySize: result.identities.length,
+      inventoryByAccount: countBy(result.identities.map((i) => `${i.provider}|${i.account}`)),
       createdBy: input.createdBy,
       items,
     },

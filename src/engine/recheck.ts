@@ -69,7 +69,11 @@ export interface Verdict {
 }
 
 export interface RecheckOptions {
-  /** Resuming an item a crash interrupted: its own changes must not count as "no longer matches". */
+  /**
+   * Resuming an item a crash interrupted (a run that started its steps and recorded no outcome):
+   * its own changes must not count as "no longer matches". An item that failed is not resuming:
+   * it is checked in full again.
+   */
   resuming: boolean;
   /** A delete expects the identity to be still disabled (false in a dry run, where the disable has not happened). */
   expectDisabled: boolean;
@@ -86,16 +90,21 @@ export async function recheck(
   const live = await provider.reread(refOf(item));
   if (!live) return { skip: 'the user no longer exists', live };
   if (live.id !== item.identityId) return { skip: `the user was replaced (now ${live.id})`, live };
+  // Marks can change between the guard's read and this item (a role granted, sync turned on).
+  if (live.protectedReason && item.action !== 'notify') return { skip: `protected: ${live.protectedReason}`, live };
+  if (live.notifyOnlyReason && item.action !== 'notify') return { skip: `notify only: ${live.notifyOnlyReason}`, live };
   const exempt = live.exemptReason ?? new Exemptions(config.exempt).byTag(live);
   if (exempt) return { skip: `exempt: ${exempt}`, live };
   const activity = activitySince(live, plan.createdAt);
   if (activity) return { skip: `activity after the plan was made: ${activity}`, live };
+  // dormant's own steps never re-enable an identity, so this holds on a resume too: a delete
+  // retried after someone re-enabled the user must not go ahead.
+  if (item.action === 'delete-user' && options.expectDisabled && !provider.isDisabled(live)) {
+    return { skip: 'the user was re-enabled after it was disabled', live };
+  }
   if (!options.resuming) {
     const mismatch = stillMatches(item, live, config, now);
     if (mismatch) return { skip: mismatch, live };
-    if (item.action === 'delete-user' && options.expectDisabled && !provider.isDisabled(live)) {
-      return { skip: 'the user was re-enabled after it was disabled', live };
-    }
   }
   return { skip: null, live };
 }

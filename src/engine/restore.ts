@@ -7,6 +7,7 @@ import type { RestoreReport } from '../model/backup.js';
 import { UsageError } from '../errors.js';
 import type { RemediationProvider, RestoreOptions } from '../providers/provider.js';
 import { type StoredBackup, backupsForUser, getBackup } from '../store/backups.js';
+import { closeOpenItemsFor } from '../store/plans.js';
 import { type Store, newId } from '../store/store.js';
 import { journaledSteps } from './steps.js';
 
@@ -57,16 +58,27 @@ export async function restore(
   const report = await provider.restore(envelope, options, steps);
   await steps.flush();
   report.warnings.push(...warnings);
-  await store.audit(store.db, {
-    actor: options.by,
-    kind: 'restore.done',
-    detail: {
-      backupId: backup.id,
-      user: backup.identityName,
-      provider: backup.provider,
-      restored: report.restored,
-      cannotRestore: report.cannotRestore,
-    },
+  await store.transaction(async (trx) => {
+    // A restored identity starts over: items still open for it (a delete waiting after the
+    // disable, a failed retry) must not act on it without a new plan and review.
+    const closed = await closeOpenItemsFor(
+      trx,
+      { provider: backup.envelope.provider, identityId: backup.identityId },
+      `restored by ${options.by}: plan again if it is still unused`,
+    );
+    if (closed.length > 0) report.warnings.push(`closed ${closed.length} open plan item(s) for ${backup.identityName}`);
+    await store.audit(trx, {
+      actor: options.by,
+      kind: 'restore.done',
+      detail: {
+        backupId: backup.id,
+        user: backup.identityName,
+        provider: backup.provider,
+        restored: report.restored,
+        cannotRestore: report.cannotRestore,
+        closedItems: closed,
+      },
+    });
   });
   return { backup, report };
 }

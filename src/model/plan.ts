@@ -36,6 +36,8 @@ export interface Plan {
   scanId: string;
   /** Identities in the inventory the plan came from (for maxActionsPercent). */
   inventorySize: number;
+  /** The same, per `provider|account`: maxActionsPercent holds in each account too. Absent in plans made before. */
+  inventoryByAccount?: Record<string, number>;
   createdBy: string;
   items: PlanItem[];
 }

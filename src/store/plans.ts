@@ -40,7 +40,7 @@ export async function insertPlan(db: Db, plan: Plan): Promise<void> {
       scan_id: plan.scanId,
       inventory_size: plan.inventorySize,
       created_by: plan.createdBy,
-      settings: '{}',
+      settings: JSON.stringify(plan.inventoryByAccount ? { inventoryByAccount: plan.inventoryByAccount } : {}),
     })
     .execute();
   for (const item of plan.items) {
@@ -73,6 +73,15 @@ export async function insertPlan(db: Db, plan: Plan): Promise<void> {
   }
 }
 
+function inventoryByAccountOf(settings: string): { inventoryByAccount?: Record<string, number> } {
+  try {
+    const parsed = JSON.parse(settings) as { inventoryByAccount?: Record<string, number> };
+    return parsed.inventoryByAccount ? { inventoryByAccount: parsed.inventoryByAccount } : {};
+  } catch {
+    return {};
+  }
+}
+
 export async function getPlan(db: Db, planId: string): Promise<Plan | null> {
   const row = await db.selectFrom('plans').selectAll().where('id', '=', planId).executeTakeFirst();
   if (!row) return null;
@@ -82,6 +91,7 @@ export async function getPlan(db: Db, planId: string): Promise<Plan | null> {
     createdAt: row.created_at,
     scanId: row.scan_id,
     inventorySize: Number(row.inventory_size),
+    ...inventoryByAccountOf(row.settings),
     createdBy: row.created_by,
     items: items.map(itemFromRow),
   };
@@ -226,4 +236,31 @@ export async function plansWithApprovedItems(db: Db): Promise<string[]> {
     .where('status', 'in', ['approved', 'failed'])
     .execute();
   return rows.map((r) => r.plan_id);
+}
+
+/**
+ * Close what is still open for one identity (pending, approved or failed items), with the
+ * reason: after a restore, an old plan must not retire the identity again without a new review.
+ */
+export async function closeOpenItemsFor(
+  db: Db,
+  identity: { provider: string; identityId: string },
+  reason: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('plan_items')
+    .select('id')
+    .where('provider', '=', identity.provider)
+    .where('identity_id', '=', identity.identityId)
+    .where('status', 'in', ['pending', 'approved', 'failed'])
+    .execute();
+  const ids = rows.map((r) => r.id);
+  if (ids.length > 0) {
+    await db
+      .updateTable('plan_items')
+      .set({ status: 'skipped', reason, updated_at: nowIso() })
+      .where('id', 'in', ids)
+      .execute();
+  }
+  return ids;
 }

@@ -17,7 +17,12 @@ import { isoSeconds } from '../../model/time.js';
 import type { ProgressSink } from '../provider.js';
 import type { AwsClients } from './aws-client.js';
 import { isNoSuchEntity, toCloudError } from './aws-errors.js';
-import { KEY_TRACKING_SINCE, PASSWORD_TRACKING_SINCE, parseUserArn } from './aws-credential-report.js';
+import {
+  type AwsIdentity,
+  KEY_TRACKING_SINCE,
+  PASSWORD_TRACKING_SINCE,
+  parseUserArn,
+} from './aws-credential-report.js';
 
 /**
  * AWS omits a last-used date both for "never used" and "not used since tracking began";
@@ -112,8 +117,10 @@ export async function readIdentity(aws: AwsClients, user: User): Promise<Identit
     path: user.Path ?? '/',
     createdAt: user.CreateDate ? isoSeconds(user.CreateDate) : null,
     credentials: password ? [password, ...keys] : keys,
-    ...(user.PasswordLastUsed ? { lastSignInAt: isoSeconds(user.PasswordLastUsed) } : {}),
-  };
+    ...(user.PasswordLastUsed
+      ? { lastSignInAt: isoSeconds(user.PasswordLastUsed), passwordLastUsedAt: isoSeconds(user.PasswordLastUsed) }
+      : {}),
+  } satisfies AwsIdentity;
 }
 
 export async function collectFromApi(

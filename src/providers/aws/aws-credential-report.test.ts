@@ -8,6 +8,7 @@ import { UsageError } from '../../errors.js';
 import type { Credential, Identity } from '../../model/identity.js';
 import { DAY_MS, isoSeconds } from '../../model/time.js';
 import {
+  type AwsIdentity,
   KEY_TRACKING_SINCE,
   PASSWORD_TRACKING_SINCE,
   parseCredentialReport,
@@ -42,7 +43,7 @@ function byName(identities: Identity[], name: string): Identity {
 
 const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
-const EXPECTED_REAL: Identity[] = [
+const EXPECTED_REAL: AwsIdentity[] = [
   {
     provider: 'aws',
     account: '123456789012',
@@ -50,6 +51,7 @@ const EXPECTED_REAL: Identity[] = [
     id: 'arn:aws:iam::123456789012:user/alice.chen',
     name: 'alice.chen',
     lastSignInAt: '2024-03-05T10:11:12Z',
+    passwordLastUsedAt: '2024-03-05T10:11:12Z',
     path: '/',
     createdAt: '2021-01-15T09:30:00Z',
     mfaActive: true,
@@ -67,6 +69,7 @@ const EXPECTED_REAL: Identity[] = [
         kind: 'access-key',
         id: null,
         handle: 'access_key_1',
+        slot: 'access_key_1',
         status: 'Active',
         enabled: true,
         createdAt: '2023-01-10T12:00:00Z',
@@ -79,6 +82,7 @@ const EXPECTED_REAL: Identity[] = [
         kind: 'access-key',
         id: null,
         handle: 'access_key_2',
+        slot: 'access_key_2',
         status: 'Inactive',
         enabled: false,
         createdAt: '2022-05-05T05:05:05Z',
@@ -136,6 +140,7 @@ const EXPECTED_REAL: Identity[] = [
         kind: 'access-key',
         id: null,
         handle: 'access_key_1',
+        slot: 'access_key_1',
         status: 'Active',
         enabled: true,
         createdAt: '2014-01-20T11:00:00Z',
@@ -162,6 +167,7 @@ const EXPECTED_REAL: Identity[] = [
         kind: 'access-key',
         id: null,
         handle: 'access_key_1',
+        slot: 'access_key_1',
         status: 'Active',
         enabled: true,
         createdAt: '2020-07-07T07:07:07Z',
@@ -207,6 +213,7 @@ const EXPECTED_REAL: Identity[] = [
         kind: 'access-key',
         id: null,
         handle: 'access_key_1',
+        slot: 'access_key_1',
         status: 'Active',
         enabled: true,
         createdAt: '2024-01-02T09:15:00Z',
@@ -219,6 +226,7 @@ const EXPECTED_REAL: Identity[] = [
         kind: 'access-key',
         id: null,
         handle: 'access_key_2',
+        slot: 'access_key_2',
         status: 'Active',
         enabled: true,
         createdAt: '2024-02-02T09:15:00Z',
@@ -236,6 +244,7 @@ const EXPECTED_REAL: Identity[] = [
     id: 'arn:aws:iam::123456789012:user/contractors/ops,audit',
     name: 'ops,audit',
     lastSignInAt: '2024-02-29T23:59:59Z',
+    passwordLastUsedAt: '2024-02-29T23:59:59Z',
     path: '/contractors/',
     createdAt: '2023-09-09T09:09:09Z',
     mfaActive: true,
@@ -258,6 +267,7 @@ const EXPECTED_REAL: Identity[] = [
     id: 'arn:aws:iam::123456789012:user/mei.lin+ops=eu@example.com',
     name: 'mei.lin+ops=eu@example.com',
     lastSignInAt: '2024-03-01T12:00:00Z',
+    passwordLastUsedAt: '2024-03-01T12:00:00Z',
     path: '/',
     createdAt: '2023-10-10T10:10:10Z',
     mfaActive: true,

@@ -9,6 +9,19 @@ import type { Credential, Identity, LastUse } from '../../model/identity.js';
 import { isoSeconds } from '../../model/time.js';
 import { UsageError } from '../../errors.js';
 
+/**
+ * The names the scan document used before the model became provider-neutral, kept on AWS
+ * identities so scripts reading them keep working (README "The JSON document"): `slot` is the
+ * model's `handle`, `passwordLastUsedAt` its `lastSignInAt`. Nothing in dormant reads them.
+ */
+export interface AwsCredential extends Credential {
+  slot?: string;
+}
+export interface AwsIdentity extends Identity {
+  passwordLastUsedAt?: string | null;
+  credentials: AwsCredential[];
+}
+
 export const ROOT_ROW = '<root_account>';
 
 /** IAM began recording console sign-ins on this date; `no_information` means "not since". */
@@ -204,7 +217,7 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
     accounts.add(parsedArn.account);
     const createdAt = dateOf(reader.cell('user_creation_time'));
 
-    const credentials: Credential[] = [];
+    const credentials: AwsCredential[] = [];
     const passwordEnabled = reader.bool('password_enabled');
     // A sign-in is activity even if the password was removed since.
     const lastSignInAt = dateOf(reader.cell('password_last_used'));
@@ -243,6 +256,7 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
         kind: 'access-key',
         id: null,
         handle: slot,
+        slot,
         status: active === true ? 'Active' : 'Inactive',
         enabled: active === true,
         createdAt: rotated,
@@ -264,8 +278,8 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
       createdAt,
       credentials,
       ...(mfa === null ? {} : { mfaActive: mfa }),
-      ...(lastSignInAt === null ? {} : { lastSignInAt }),
-    });
+      ...(lastSignInAt === null ? {} : { lastSignInAt, passwordLastUsedAt: lastSignInAt }),
+    } satisfies AwsIdentity);
   }
   return { identities, accounts: [...accounts].sort(), warnings };
 }

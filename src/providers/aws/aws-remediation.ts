@@ -10,7 +10,7 @@
  * on a create, attach or add means the same.
  */
 import type { Config } from '../../config/config.js';
-import { CloudError } from '../../errors.js';
+import { CloudError, UsageError } from '../../errors.js';
 import type { BackupEnvelope, RestoreReport } from '../../model/backup.js';
 import type { Evidence } from '../../model/evidence.js';
 import type { ActionName } from '../../model/finding.js';
@@ -74,7 +74,18 @@ export class AwsRemediation implements RemediationProvider {
     return this.callerRead;
   }
 
+  /** Refuse before any call when the credentials are for another account than the plan item's or backup's. */
+  private async checkAccount(account: string, what: string): Promise<void> {
+    const caller = await this.caller();
+    if (account && caller.account && account !== caller.account) {
+      throw new UsageError(
+        `${what} is in AWS account ${account}, but the credentials are for account ${caller.account}; use that account's profile`,
+      );
+    }
+  }
+
   async reread(ref: IdentityRef): Promise<Identity | null> {
+    await this.checkAccount(ref.account, `user ${ref.name}`);
     const userName = ref.name;
     const user = await getUser(this.aws, userName);
     if (!user) return null;
@@ -145,8 +156,10 @@ export class AwsRemediation implements RemediationProvider {
     }
   }
 
-  restore(backup: BackupEnvelope, options: RestoreOptions, steps: StepRunner): Promise<RestoreReport> {
-    return restoreUser(this.aws, readUserBackup(backup).data, options, steps);
+  async restore(backup: BackupEnvelope, options: RestoreOptions, steps: StepRunner): Promise<RestoreReport> {
+    const valid = readUserBackup(backup);
+    await this.checkAccount(valid.account, `the backup of ${valid.identityName}`);
+    return restoreUser(this.aws, valid.data, options, steps);
   }
 
   /** CloudTrail and Access Advisor for the user. Never throws. */
