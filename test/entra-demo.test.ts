@@ -44,7 +44,7 @@ describe('the demo tenant', () => {
       'breakglass-01': 'exempt protected',
     });
     expect(s.calls()).toBe(
-      '3 Graph calls (1 GET /directoryRoles, 1 GET /groups/{id}/transitiveMembers/microsoft.graph.user, 1 GET /users), 0 token requests',
+      '6 Graph calls (1 GET /directoryRoles, 1 GET /directoryRoles/{id}/members, 1 GET /groups/{id}/transitiveMembers/microsoft.graph.user, 2 GET /roleManagement/directory/roleEligibilityScheduleInstances, 1 GET /users), 0 token requests',
     );
   });
 
@@ -122,5 +122,34 @@ describe('the demo tenant', () => {
     const inv = await s.scanner.collect();
     expect(inv.warnings).toHaveLength(1);
     expect(evaluate(inv.identities, s.config, s.asOf).flatMap((e) => e.hits)).toEqual([]);
+  });
+
+  it('protects a PIM-eligible admin, and pages role members (an $expand stops at 20, as in Graph)', async () => {
+    const s = await openDemoEntra(TENANT);
+    const bob = '0a1b2c3d-0002-4000-8000-00000000000b';
+    s.tenant.file.roleEligibilities.push({
+      principalId: bob,
+      roleDefinitionId: '62e90394-69f5-4237-9190-012177145e10',
+    });
+    const inv = await s.scanner.collect();
+    expect(inv.identities.find((i) => i.id === bob)?.protectedReason).toBe(
+      'eligible (PIM) for the directory role Global Administrator',
+    );
+    const ga = s.tenant.file.directoryRoles.find((r) => r.displayName === 'Global Administrator')!;
+    ga.members.push(...[...s.tenant.users.keys()].filter((id) => !ga.members.includes(id)));
+    const expanded = (await s.tenant.send('GET', '/directoryRoles?$expand=members($select=id)')) as {
+      value: { id: string; members: unknown[] }[];
+    };
+    expect(expanded.value.find((r) => r.id === ga.id)?.members.length).toBeLessThanOrEqual(20);
+    const page = (await s.tenant.send('GET', `/directoryRoles/${ga.id}/members?$select=id&$top=5`)) as {
+      value: unknown[];
+      '@odata.nextLink'?: string;
+    };
+    expect(page.value).toHaveLength(5);
+    expect(new URL(page['@odata.nextLink']!).searchParams.get('$skiptoken')).toBe('5');
+    const all = await s.scanner.collect();
+    for (const id of ga.members) {
+      expect(all.identities.find((i) => i.id === id)?.protectedReason).toMatch(/Global Administrator/);
+    }
   });
 });

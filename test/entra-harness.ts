@@ -15,6 +15,7 @@ export const REMEDIATE_ROLES = [
   'User.Read.All',
   'AuditLog.Read.All',
   'RoleManagement.Read.Directory',
+  'RoleEligibilitySchedule.Read.Directory',
   'GroupMember.Read.All',
   'User.EnableDisableAccount.All',
   'User.RevokeSessions.All',

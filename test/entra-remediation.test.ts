@@ -190,7 +190,7 @@ describe('Entra remediation', () => {
       const broken = structuredClone(backup) as BackupEnvelope<{ groups: unknown[] }>;
       broken.data.groups = [{ id: 42 }];
       expect(() => s.remediation.readBackup(broken)).toThrow(
-        /^the Entra backup of carl@contoso.onmicrosoft.com does not fit version 1: data\.groups\.0\.id: /,
+        /^cannot read the backup of carl@contoso.onmicrosoft.com: data\.groups\.0\.id: /,
       );
       expect(() => s.remediation.readBackup({ ...backup, version: 2 })).toThrow(/: version: /);
     });
@@ -236,6 +236,27 @@ describe('Entra remediation', () => {
       const report = await s.remediation.restore(backup, {}, steps);
       expect(steps.done).toEqual([]);
       expect(report).toEqual({ restored: [], cannotRestore: [], warnings: [] });
+    });
+
+    it('refuses (exit 2) a backup of another tenant before any call', async () => {
+      h.fake.clearRequests();
+      const err = await failure(() =>
+        s.remediation.restore({ ...backup, account: '99999999-8888-7777-6666-555555555555' }, {}, new RecordingSteps()),
+      );
+      expect(err.exitCode).toBe(2);
+      expect(err.message).toBe(
+        `the backup of carl@contoso.onmicrosoft.com belongs to Entra tenant 99999999-8888-7777-6666-555555555555, but entra.tenantId is ${h.tenant.tenantId}; restore it with that tenant's config`,
+      );
+      expect(h.fake.requests).toEqual([]);
+    });
+
+    it('an unreadable backup is exit 3, in the one-line form of AWS', async () => {
+      const broken = structuredClone(backup) as BackupEnvelope<{ manager: unknown }>;
+      broken.data.manager = { id: '' };
+      const err = await failure(async () => s.remediation.readBackup(broken));
+      expect(err.exitCode).toBe(3);
+      expect(err.message).toMatch(/^cannot read the backup of carl@contoso\.onmicrosoft\.com: data\.manager\.id: /);
+      expect(err.message).not.toContain('\n');
     });
 
     it('restores a disabled user by re-enabling it', async () => {
@@ -368,6 +389,7 @@ describe('Entra plan words and permissions', () => {
       applicationPermissions: [
         'AuditLog.Read.All',
         'GroupMember.Read.All',
+        'RoleEligibilitySchedule.Read.Directory',
         'RoleManagement.Read.Directory',
         'User.Read.All',
       ],
@@ -377,5 +399,73 @@ describe('Entra plan words and permissions', () => {
       expect.arrayContaining(['User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'User.DeleteRestore.All']),
     );
     for (const p of remediate.applicationPermissions) expect(remediate.why[p]).toBeTruthy();
+  });
+});
+
+describe('Entra re-read marks: live per user, cheap per call', () => {
+  let h: EntraHarness;
+  beforeAll(async () => {
+    h = await startEntra();
+  });
+  afterAll(() => h.stop());
+  const ref = (id: string): IdentityRef => ({ provider: 'entra', account: h.tenant.tenantId, id, name: id });
+
+  it('asks per user (transitiveMemberOf, checkMemberGroups), reads the tenant-wide part once, never a group listing', async () => {
+    const users = h.tenant.addUsers(5);
+    const groups = Array.from({ length: 3 }, (_, i) => h.tenant.addGroup({ displayName: `Exempt ${i}` }).id!);
+    const inner = h.tenant.addGroup({ displayName: 'Nested break glass', members: [users[0]!] });
+    h.tenant.addGroupMember(groups[0]!, inner.id!);
+    h.tenant.addUsers(300).forEach((u) => h.tenant.addGroupMember(groups[1]!, u));
+    const s = await h.open({ exemptGroups: groups });
+    h.fake.clearRequests();
+    const reasons: (string | null | undefined)[] = [];
+    for (let round = 0; round < 2; round++)
+      for (const u of users) reasons.push((await s.remediation.reread(ref(u)))?.exemptReason);
+    expect(reasons[0]).toBe(`member of the exempt group ${groups[0]}`);
+    expect(reasons[5]).toBe(`member of the exempt group ${groups[0]}`);
+    expect(reasons.filter((r) => r !== null)).toHaveLength(2);
+    const n = (p: string | RegExp, m = 'GET') => h.fake.callsTo(p, m).length;
+    expect(n(/^\/v1\.0\/users\/[^/]+$/)).toBe(10);
+    expect(n('/v1.0/users/*/transitiveMemberOf/microsoft.graph.directoryRole')).toBe(10);
+    expect(n('/v1.0/users/*/checkMemberGroups', 'POST')).toBe(10);
+    // Once per 60 s: the role list, each exempt group's existence, the two built-in roles' eligibilities.
+    expect(n(/^\/v1\.0\/directoryRoles(\?|$)/)).toBe(1);
+    expect(n(/^\/v1\.0\/groups\/[^/]+$/)).toBe(3);
+    expect(n('/v1.0/roleManagement/directory/roleEligibilityScheduleInstances')).toBe(2);
+    expect(n('/v1.0/groups/*/transitiveMembers/**')).toBe(0);
+    expect(h.fake.requests.filter((r) => r.path.startsWith('/v1.0/'))).toHaveLength(10 + 10 + 10 + 1 + 3 + 2);
+  });
+
+  it('sees a role granted after the first re-read (directly or through a group), and PIM eligibility', async () => {
+    const s = await h.open();
+    const [direct, viaGroup, eligible] = h.tenant.addUsers(3);
+    expect((await s.remediation.reread(ref(direct!)))?.protectedReason).toBeNull();
+    h.tenant.addDirectoryRole({ displayName: 'Privileged Role Administrator', members: [direct!] });
+    const g = h.tenant.addGroup({ displayName: 'Role group', isAssignableToRole: true, members: [viaGroup!] });
+    h.tenant.addDirectoryRole({ displayName: 'Global Administrator', members: [g.id!] });
+    expect((await s.remediation.reread(ref(direct!)))?.protectedReason).toBe(
+      'a holder of the directory role Privileged Role Administrator',
+    );
+    expect((await s.remediation.reread(ref(viaGroup!)))?.protectedReason).toBe(
+      'a holder of the directory role Global Administrator',
+    );
+    h.tenant.addRoleEligibility({ principalId: eligible!, roleName: 'Global Administrator' });
+    const fresh = await h.open();
+    expect((await fresh.remediation.reread(ref(eligible!)))?.protectedReason).toBe(
+      'eligible (PIM) for the directory role Global Administrator',
+    );
+  });
+
+  it('a re-read that cannot see PIM eligibility fails (exit 3) rather than act', async () => {
+    const [u] = h.tenant.addUsers(1);
+    const app = h.tenant.addApp({
+      secret: 'no-pim-apply',
+      roles: ['User.Read.All', 'AuditLog.Read.All', 'Directory.Read.All'],
+    });
+    process.env.DORMANT_TEST_NO_PIM_APPLY = 'no-pim-apply';
+    const s = await h.open({ clientId: app.clientId, clientSecret: { env: 'DORMANT_TEST_NO_PIM_APPLY' } });
+    const err = await failure(() => s.remediation.reread(ref(u!)));
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toMatch(/needs RoleEligibilitySchedule\.Read\.Directory .*; grant it and apply again$/);
   });
 });

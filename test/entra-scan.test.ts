@@ -9,8 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../src/engine/evaluate.js';
 import { DormantError } from '../src/errors.js';
 import type { Identity, Inventory } from '../src/model/identity.js';
-import { entraEntry } from '../src/providers/entra/entra-entry.js';
-import { NOW, daysAgo, startEntra, type EntraHarness } from './entra-harness.js';
+import { parseConfig } from '../src/config/config.js';
+import { entraEntry, createEntraSession, requireEntraIds } from '../src/providers/entra/entra-entry.js';
+import { createGraphClientTransport } from '../src/providers/entra/entra-graph.js';
+import { callerUserId } from '../src/providers/entra/entra-identity.js';
+import { ROLE_TEMPLATES } from './support/graphFake.js';
+import { NOW, REMEDIATE_ROLES, daysAgo, startEntra, type EntraHarness } from './entra-harness.js';
 import { createAppCertificate } from './support/graphFake.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dormant-entra-scan-'));
@@ -197,7 +201,9 @@ describe('a tenant with every case', () => {
         'id,userPrincipalName,displayName,mail,userType,accountEnabled,createdDateTime,signInActivity,externalUserState,externalUserStateChangeDateTime,onPremisesSyncEnabled',
       $top: '999',
     });
-    expect(h.fake.callsTo('/v1.0/directoryRoles', 'GET')).toHaveLength(1);
+    // One listing of roles (no $expand: Graph cuts it at 20), then the members of each protected one.
+    expect(h.fake.callsTo(/^\/v1\.0\/directoryRoles(\?|$)/, 'GET')).toHaveLength(1);
+    expect(h.fake.callsTo('/v1.0/directoryRoles/*/members', 'GET')).toHaveLength(1);
     expect(
       h.fake.callsTo(`/v1.0/groups/${ids.exemptGroup}/transitiveMembers/microsoft.graph.user`, 'GET'),
     ).toHaveLength(1);
@@ -219,7 +225,9 @@ describe('paging, licences and permissions', () => {
     expect(inv.identities).toHaveLength(2500);
     expect(new Set(inv.identities.map((i) => i.id)).size).toBe(2500);
     expect(h.fake.callsTo('/v1.0/users', 'GET')).toHaveLength(3);
-    expect(s.calls()).toBe('4 Graph calls (1 GET /directoryRoles, 3 GET /users), 1 token request');
+    expect(s.calls()).toBe(
+      '6 Graph calls (1 GET /directoryRoles, 2 GET /roleManagement/directory/roleEligibilityScheduleInstances, 3 GET /users), 1 token request',
+    );
   });
 
   it('without an Entra ID P1/P2 licence: one warning, every last sign-in unknown, no verdicts', async () => {
@@ -416,5 +424,217 @@ describe('credentials and configuration', () => {
     const err = await scan({ exemptGroups: ['6b1f0e6e-0000-4000-8000-000000000000'] });
     expect(err.exitCode).toBe(2);
     expect(err.message).toMatch(/^entra\.exemptGroups: there is no group 6b1f0e6e/);
+  });
+});
+
+describe('protected roles: paging, template ids, PIM eligibility', () => {
+  let h: EntraHarness;
+  const byId = async (entra: Record<string, unknown> = {}) => {
+    const inv = await (await h.open(entra)).scanner.collect();
+    return new Map(inv.identities.map((i) => [i.id, i]));
+  };
+  beforeAll(async () => {
+    h = await startEntra();
+  });
+  afterAll(() => h.stop());
+
+  it('protects all 25 Global Administrators (Graph cuts $expand=members at 20, so members are paged)', async () => {
+    const admins = h.tenant.addUsers(25);
+    const ga = h.tenant.addDirectoryRole({ displayName: 'Global Administrator' });
+    h.tenant.addRoleMembers(ga.id!, admins);
+    h.fake.clearRequests();
+    const users = await byId();
+    for (const id of admins) {
+      expect(users.get(id)?.protectedReason).toBe('a holder of the directory role Global Administrator');
+    }
+    expect(h.fake.callsTo('/v1.0/directoryRoles', 'GET').every((r) => !('$expand' in r.query))).toBe(true);
+    expect(h.fake.callsTo(`/v1.0/directoryRoles/${ga.id!}/members`, 'GET')).toHaveLength(1);
+  });
+
+  it('always protects Global and Privileged Role Administrators, even with protectedRoles: []', async () => {
+    const ga = h.tenant.addUser({ userPrincipalName: 'ga2@contoso.onmicrosoft.com' }).id!;
+    const pra = h.tenant.addUser({ userPrincipalName: 'pra@contoso.onmicrosoft.com' }).id!;
+    h.tenant.addDirectoryRoleMember(ROLE_TEMPLATES['Global Administrator'], ga);
+    h.tenant.addDirectoryRole({ displayName: 'Privileged Role Administrator', members: [pra] });
+    const users = await byId({ protectedRoles: [] });
+    expect(users.get(ga)?.protectedReason).toBe('a holder of the directory role Global Administrator');
+    expect(users.get(pra)?.protectedReason).toBe('a holder of the directory role Privileged Role Administrator');
+  });
+
+  it('matches configured roles by name (any case) or template id, and through role-assignable groups', async () => {
+    const helpdesk = h.tenant.addUser({ userPrincipalName: 'helpdesk@contoso.onmicrosoft.com' }).id!;
+    const viaGroup = h.tenant.addUser({ userPrincipalName: 'viagroup@contoso.onmicrosoft.com' }).id!;
+    const group = h.tenant.addGroup({ displayName: 'Exchange admins', isAssignableToRole: true, members: [viaGroup] });
+    h.tenant.addDirectoryRole({ displayName: 'Helpdesk Administrator', members: [helpdesk] });
+    h.tenant.addDirectoryRole({ displayName: 'Exchange Administrator', members: [group.id!] });
+    const none = await byId();
+    expect(none.get(helpdesk)?.protectedReason).toBeNull();
+    expect(none.get(viaGroup)?.protectedReason).toBeNull();
+    const users = await byId({ protectedRoles: ['helpdesk administrator', ROLE_TEMPLATES['Exchange Administrator']] });
+    expect(users.get(helpdesk)?.protectedReason).toBe('a holder of the directory role Helpdesk Administrator');
+    expect(users.get(viaGroup)?.protectedReason).toBe('a holder of the directory role Exchange Administrator');
+  });
+
+  it('protects users eligible (PIM) for a protected role, directly or through a group', async () => {
+    const eligible = h.tenant.addUser({ userPrincipalName: 'eligible@contoso.onmicrosoft.com' }).id!;
+    const member = h.tenant.addUser({ userPrincipalName: 'pimgroup-member@contoso.onmicrosoft.com' }).id!;
+    const group = h.tenant.addGroup({ displayName: 'PIM admins', isAssignableToRole: true, members: [member] });
+    const helpdeskOnly = h.tenant.addUser({ userPrincipalName: 'eligible-helpdesk@contoso.onmicrosoft.com' }).id!;
+    h.tenant.addRoleEligibility({ principalId: eligible, roleName: 'Global Administrator' });
+    h.tenant.addRoleEligibility({ principalId: group.id!, roleName: 'Privileged Role Administrator' });
+    h.tenant.addRoleEligibility({ principalId: helpdeskOnly, roleName: 'Helpdesk Administrator' });
+    const users = await byId({ protectedRoles: [] });
+    expect(users.get(eligible)?.protectedReason).toBe('eligible (PIM) for the directory role Global Administrator');
+    expect(users.get(member)?.protectedReason).toBe(
+      'eligible (PIM) for the directory role Privileged Role Administrator',
+    );
+    expect(users.get(helpdeskOnly)?.protectedReason).toBeNull();
+    // Named in config: its eligibilities are read too.
+    expect((await byId({ protectedRoles: ['Helpdesk Administrator'] })).get(helpdeskOnly)?.protectedReason).toBe(
+      'eligible (PIM) for the directory role Helpdesk Administrator',
+    );
+  });
+
+  it('stops (exit 3, one line naming the permission) when Graph refuses the PIM eligibilities', async () => {
+    const app = h.tenant.addApp({
+      secret: 'no-pim',
+      roles: ['User.Read.All', 'AuditLog.Read.All', 'Directory.Read.All'],
+    });
+    process.env.DORMANT_TEST_NO_PIM = 'no-pim';
+    const s = await h.open({ clientId: app.clientId, clientSecret: { env: 'DORMANT_TEST_NO_PIM' } });
+    const err = await failure(() => s.scanner.collect());
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toBe(
+      'Graph refused GET /roleManagement/directory/roleEligibilityScheduleInstances: the app needs RoleEligibilitySchedule.Read.Directory (or RoleManagement.Read.Directory) to see who is eligible for a protected role; grant it and scan again',
+    );
+  });
+});
+
+describe('whose token: tenant check and the caller', () => {
+  let h: EntraHarness;
+  const AZURE = ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_AUTHORITY_HOST'] as const;
+  beforeAll(async () => {
+    h = await startEntra();
+  });
+  afterAll(() => h.stop());
+
+  it('an explicitly configured secret variable that is unset is exit 2 naming it, not a silent fallback', async () => {
+    const err = await failure(() => h.open({ clientSecret: { env: 'DORMANT_TEST_UNSET_SECRET_VAR' } }));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toMatch(
+      /^entra\.clientSecret\.env: the environment variable DORMANT_TEST_UNSET_SECRET_VAR is not set/,
+    );
+  });
+
+  it('refuses a DefaultAzureCredential environment that signs in to another tenant (exit 3, one line)', async () => {
+    const other = h.fake.addTenant({ displayName: 'Fabrikam', domains: ['fabrikam.onmicrosoft.com'] });
+    const otherApp = other.addApp({ secret: 'fabrikam-secret', roles: [...REMEDIATE_ROLES] });
+    const saved = Object.fromEntries(AZURE.map((k) => [k, process.env[k]]));
+    Object.assign(process.env, {
+      AZURE_TENANT_ID: other.tenantId,
+      AZURE_CLIENT_ID: otherApp.clientId,
+      AZURE_CLIENT_SECRET: 'fabrikam-secret',
+      AZURE_AUTHORITY_HOST: h.fake.url,
+    });
+    try {
+      // The default clientSecret (AZURE_CLIENT_SECRET) is set here: null makes it DefaultAzureCredential.
+      const s = await h.open({ clientSecret: null });
+      const err = await failure(() => s.scanner.collect());
+      expect(err.exitCode).toBe(3);
+      expect(err.message).toBe(
+        `the Entra credential gave a token for tenant ${other.tenantId}, not entra.tenantId ${h.tenant.tenantId}; dormant refuses to act on another tenant: check AZURE_TENANT_ID, az login or the managed identity`,
+      );
+      expect(h.fake.requests.filter((r) => r.path.startsWith('/v1.0/') && r.tenantId === other.tenantId)).toEqual([]);
+    } finally {
+      for (const k of AZURE) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+  });
+
+  it('resolves a domain entra.tenantId to its GUID from the OpenID issuer, and refuses another tenant’s token', async () => {
+    const ok = await (await h.open({ tenantId: 'contoso.onmicrosoft.com' })).scanner.collect();
+    expect(ok.provider).toBe('entra');
+    const other = h.fake.tenant('fabrikam.onmicrosoft.com');
+    const otherApp = [...other.apps.values()][0]!;
+    const entra = requireEntraIds(h.config({ tenantId: 'contoso.onmicrosoft.com' }).entra);
+    const transport = createGraphClientTransport({
+      sdk: await import('@microsoft/microsoft-graph-client'),
+      credential: {
+        getToken: async () => ({
+          token: h.fake.mintToken(other.tenantId, otherApp.clientId),
+          expiresOnTimestamp: Date.now() + 3_600_000,
+        }),
+      },
+      graphUrl: h.fake.url,
+      maxAttempts: 1,
+      onTokenError: async (e) => e as never,
+      onNetworkError: (e) => e as never,
+      tenant: { tenantId: entra.tenantId, authorityHost: h.fake.url },
+    });
+    const err = await failure(() => createEntraSession({ transport, entra }).scanner.collect());
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toContain(`a token for tenant ${other.tenantId}, not entra.tenantId contoso.onmicrosoft.com`);
+  });
+
+  it('protects the user a delegated token belongs to: the identity dormant runs as', async () => {
+    const me = h.tenant.addUser({
+      userPrincipalName: 'operator@contoso.onmicrosoft.com',
+      createdDateTime: daysAgo(700),
+      signInActivity: null,
+    }).id!;
+    const entra = requireEntraIds(h.config().entra);
+    const transport = createGraphClientTransport({
+      sdk: await import('@microsoft/microsoft-graph-client'),
+      credential: {
+        getToken: async () => ({
+          token: h.fake.mintUserToken(h.tenant.tenantId, h.app.clientId, me),
+          expiresOnTimestamp: Date.now() + 3_600_000,
+        }),
+      },
+      graphUrl: h.fake.url,
+      maxAttempts: 1,
+      onTokenError: async (e) => e as never,
+      onNetworkError: (e) => e as never,
+      tenant: { tenantId: entra.tenantId, authorityHost: h.fake.url },
+    });
+    const session = createEntraSession({ transport, entra });
+    const inv = await session.scanner.collect();
+    expect(inv.caller).toEqual({ arn: me, account: h.tenant.tenantId });
+    expect(inv.identities.find((i) => i.id === me)).toMatchObject({
+      isCaller: true,
+      protectedReason: 'the identity dormant runs as',
+    });
+    const live = await session.remediation.reread({
+      provider: 'entra',
+      account: h.tenant.tenantId,
+      id: me,
+      name: 'operator',
+    });
+    expect(live).toMatchObject({ isCaller: true, protectedReason: 'the identity dormant runs as' });
+    // An app token (client credentials) names no caller.
+    const app = await (await h.open()).scanner.collect();
+    expect(app.caller).toBeNull();
+    expect(app.identities.find((i) => i.id === me)?.protectedReason).toBeNull();
+  });
+
+  it('tells a user token from an app token', () => {
+    expect(callerUserId({ idtyp: 'user', oid: 'AB' })).toBe('ab');
+    expect(callerUserId({ idtyp: 'app', oid: 'sp', roles: [] })).toBeNull();
+    expect(callerUserId({ oid: 'u1', upn: 'a@b' })).toBe('u1');
+    expect(callerUserId({ oid: 'u2', scp: 'User.Read' })).toBe('u2');
+    expect(callerUserId({ oid: 'sp' })).toBeNull();
+    expect(callerUserId(null)).toBeNull();
+  });
+});
+
+describe('entra.graphUrl and entra.authorityHost must be https', () => {
+  const config = (entra: Record<string, unknown>) => () => parseConfig({ entra });
+  it('refuses plain http except on localhost and 127.0.0.1', () => {
+    expect(config({ graphUrl: 'http://graph.example.com' })).toThrow(/entra\.graphUrl must be an https URL/);
+    expect(config({ authorityHost: 'http://login.example.com' })).toThrow(/entra\.authorityHost must be an https URL/);
+    expect(config({ graphUrl: 'http://127.0.0.1:8080', authorityHost: 'http://localhost:8443' })).not.toThrow();
+    expect(config({ graphUrl: 'https://graph.microsoft.us' })).not.toThrow();
   });
 });

@@ -159,6 +159,20 @@ const ENTRA_DEFAULTS = {
   maxAttempts: 5,
 };
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** An https URL, or http on the loopback host (tests, a local fake): a token must not cross the network in clear. */
+function secureUrl(key: string) {
+  return z.url().refine((u) => {
+    try {
+      const url = new URL(u);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+    } catch {
+      return false;
+    }
+  }, `${key} must be an https URL (plain http only for localhost or 127.0.0.1): the bearer token would travel unencrypted`);
+}
+
 /** DESIGN §2c: Microsoft Entra ID through Microsoft Graph v1.0. */
 export const entraSchema = z
   .strictObject({
@@ -174,8 +188,10 @@ export const entraSchema = z
       .strictObject({ file: z.string().min(1) })
       .nullable()
       .default(null),
-    authorityHost: z.url({ protocol: /^https$/ }).default('https://login.microsoftonline.com'),
-    graphUrl: z.url().default('https://graph.microsoft.com'),
+    /** https only (plain http allowed for localhost/127.0.0.1): the secret or assertion goes there. */
+    authorityHost: secureUrl('entra.authorityHost').default('https://login.microsoftonline.com'),
+    /** https only (plain http allowed for localhost/127.0.0.1): every call carries the bearer token. */
+    graphUrl: secureUrl('entra.graphUrl').default('https://graph.microsoft.com'),
     /** Globs on userPrincipalName, mail or object id. */
     exemptUsers: z.array(z.string().min(1)).default([]),
     /** Group object ids whose members (transitively) are exempt: break-glass accounts live there. */

@@ -897,3 +897,96 @@ describe('scale', () => {
     expect(fake.callsTo('/v1.0/users')).toHaveLength(Math.ceil(20_000 / 999));
   });
 });
+
+describe('protected-role surface: role members, PIM eligibility, per-user checks, user tokens', () => {
+  it('caps $expand=members of directory roles at 20 with no nextLink, and pages /directoryRoles/{id}/members', async () => {
+    const ids = tenant.addUsers(25);
+    const role = tenant.addDirectoryRole({ displayName: 'Security Administrator' });
+    tenant.addRoleMembers(role.id!, ids);
+    const token = await tokenFor(['RoleManagement.Read.Directory']);
+    const expanded = await graphFetch('/directoryRoles?$expand=members($select=id)', token);
+    const view = (expanded.body!.value as { id: string; members: unknown[] }[]).find((r) => r.id === role.id);
+    expect(view?.members).toHaveLength(20);
+    expect(JSON.stringify(expanded.body)).not.toContain('nextLink');
+    const seen: string[] = [];
+    let next: string | undefined = `/directoryRoles/${role.id!}/members?$select=id&$top=10`;
+    let pages = 0;
+    while (next) {
+      const page = await graphFetch(next, token);
+      expect(page.status).toBe(200);
+      for (const m of page.body!.value as { '@odata.type': string; id: string }[]) {
+        expect(m['@odata.type']).toBe('#microsoft.graph.user');
+        seen.push(m.id);
+      }
+      const link = page.body!['@odata.nextLink'] as string | undefined;
+      next = link ? link.slice(`${fake.url}/v1.0`.length) : undefined;
+      pages += 1;
+    }
+    expect(pages).toBe(3);
+    expect(seen.sort()).toEqual([...ids].map((i) => i.toLowerCase()).sort());
+  });
+
+  it('lists PIM eligibilities by roleDefinitionId, expands the principal, and needs a permission', async () => {
+    const u = tenant.addUser({ displayName: 'Eligible' });
+    const g = tenant.addGroup({ displayName: 'PIM group', isAssignableToRole: true, members: [] });
+    tenant.addRoleEligibility({ principalId: u.id!, roleName: 'Global Administrator' });
+    tenant.addRoleEligibility({ principalId: g.id!, roleName: 'Global Administrator' });
+    tenant.addRoleEligibility({ principalId: u.id!, roleName: 'Helpdesk Administrator' });
+    const ga = ROLE_TEMPLATES['Global Administrator'];
+    const path = `/roleManagement/directory/roleEligibilityScheduleInstances?$filter=${encodeURIComponent(`roleDefinitionId eq '${ga}'`)}&$expand=principal`;
+    const ok = await graphFetch(path, await tokenFor(['RoleEligibilitySchedule.Read.Directory']));
+    expect(ok.status).toBe(200);
+    const value = ok.body!.value as {
+      principalId: string;
+      roleDefinitionId: string;
+      principal: { '@odata.type': string };
+    }[];
+    expect(value.map((v) => [v.principalId, v.roleDefinitionId, v.principal['@odata.type']])).toEqual([
+      [u.id, ga, '#microsoft.graph.user'],
+      [g.id, ga, '#microsoft.graph.group'],
+    ]);
+    const denied = await graphFetch(path, await tokenFor(['Directory.Read.All']));
+    expect(denied.status).toBe(403);
+    expectGraphError(denied.body, 'Authorization_RequestDenied');
+  });
+
+  it('answers checkMemberGroups and transitiveMemberOf transitively (roles through groups too)', async () => {
+    const u = tenant.addUser({ displayName: 'Nested' });
+    const inner = tenant.addGroup({ displayName: 'Inner', isAssignableToRole: true, members: [u.id!] });
+    const outer = tenant.addGroup({ displayName: 'Outer', members: [inner.id!] });
+    const other = tenant.addGroup({ displayName: 'Other' });
+    const role = tenant.addDirectoryRole({ displayName: 'Exchange Administrator', members: [inner.id!] });
+    const token = await tokenFor(['GroupMember.Read.All']);
+    const check = await graphFetch(`/users/${u.id!}/checkMemberGroups`, token, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ groupIds: [outer.id, other.id] }),
+    });
+    expect(check.status).toBe(200);
+    expect(check.body!.value).toEqual([outer.id]);
+    const roles = await graphFetch(
+      `/users/${u.id!}/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId`,
+      token,
+    );
+    expect(roles.body!.value).toEqual([
+      { id: role.id, displayName: 'Exchange Administrator', roleTemplateId: ROLE_TEMPLATES['Exchange Administrator'] },
+    ]);
+  });
+
+  it('mints delegated user tokens (idtyp user, oid, upn, scp) that Graph accepts', async () => {
+    const u = tenant.addUser({ userPrincipalName: 'operator@contoso.onmicrosoft.com' });
+    const token = fake.mintUserToken(tenant.tenantId, app.clientId, u.id!);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(claims).toMatchObject({
+      idtyp: 'user',
+      oid: u.id,
+      upn: 'operator@contoso.onmicrosoft.com',
+      tid: tenant.tenantId,
+    });
+    expect(typeof claims.scp).toBe('string');
+    expect((await graphFetch(`/users/${u.id!}?$select=id`, token)).status).toBe(200);
+  });
+});

@@ -78,6 +78,7 @@ export {
   type FakeUserSeed,
   type FakeGroupSeed,
   type FakeDirectoryRoleSeed,
+  type FakeRoleEligibilitySeed,
   type FakeServicePrincipalSeed,
   type FakeAppRoleAssignmentSeed,
   type FakeSignInSeed,
@@ -272,6 +273,16 @@ export class GraphFake {
     const app = t.apps.get(clientId.toLowerCase());
     if (!app) throw new Error(`graph fake: no app ${clientId} in ${tenantId}`);
     return this.tokens.mint(t, app, options);
+  }
+
+  /** A delegated token of `userId` signed in to the app (idtyp user, oid, upn, scp). */
+  mintUserToken(tenantId: string, clientId: string, userId: string, options: { roles?: string[] } = {}): string {
+    const t = this.tenant(tenantId);
+    const app = t.apps.get(clientId.toLowerCase());
+    if (!app) throw new Error(`graph fake: no app ${clientId} in ${tenantId}`);
+    const user = t.user(userId);
+    if (!user) throw new Error(`graph fake: no user ${userId} in ${tenantId}`);
+    return this.tokens.mintUser(t, app, { id: user.id!, userPrincipalName: user.userPrincipalName! }, options);
   }
 
   private findTenant(name: string): FakeTenant | undefined {

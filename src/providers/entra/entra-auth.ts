@@ -18,7 +18,18 @@ export interface EntraCredential {
 
 type EntraConfig = Config['entra'];
 
-/** The secret named by `entra.clientSecret`, or null when its env var is unset (DefaultAzureCredential then). */
+/**
+ * The variable the default `entra.clientSecret` names. Unset, it means "no secret": dormant falls
+ * back to DefaultAzureCredential (whose token's tenant is then checked, entra-graph).
+ */
+export const DEFAULT_SECRET_ENV = 'AZURE_CLIENT_SECRET';
+
+/**
+ * The secret named by `entra.clientSecret`, or null when there is none to read: the secret is
+ * set to null, or it is the default AZURE_CLIENT_SECRET and that is unset (DefaultAzureCredential
+ * then). Any other variable the config names must be set: falling back to another credential
+ * would hide the mistake, and could sign in to another tenant.
+ */
 export function readClientSecret(
   entra: EntraConfig,
   env: NodeJS.ProcessEnv = process.env,
@@ -27,7 +38,11 @@ export function readClientSecret(
   if (ref === null) return null;
   if ('env' in ref) {
     const value = env[ref.env]?.trim();
-    return value ? { value, source: `environment variable ${ref.env}` } : null;
+    if (value) return { value, source: `environment variable ${ref.env}` };
+    if (ref.env === DEFAULT_SECRET_ENV) return null;
+    throw new UsageError(
+      `entra.clientSecret.env: the environment variable ${ref.env} is not set (or empty); set it to the app's client secret, or set entra.clientSecret to null to use DefaultAzureCredential`,
+    );
   }
   // A file the config names must be there: falling back to another credential would hide the mistake.
   let text: string;

@@ -4,7 +4,7 @@
  * validated with its schema when read back.
  */
 import { z } from 'zod';
-import { UsageError } from '../../errors.js';
+import { CloudError } from '../../errors.js';
 import type { BackupEnvelope } from '../../model/backup.js';
 import type { IdentityRef } from '../provider.js';
 import type { EntraContext } from './entra-collect.js';
@@ -95,8 +95,12 @@ export function readEntraBackup(envelope: BackupEnvelope<unknown>): BackupEnvelo
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue ? issue.path.map(String).join('.') : '';
-  throw new UsageError(
-    `the Entra backup of ${envelope.identityName ?? 'an identity'} does not fit version ${ENTRA_BACKUP_VERSION}: ${field || 'envelope'}: ${issue?.message ?? 'unexpected shape'}; it cannot be restored automatically`,
+  const name =
+    typeof envelope?.identityName === 'string' && envelope.identityName ? envelope.identityName : 'an identity';
+  // Exit 3, as for AWS: the stored backup (not the command line) is what is wrong.
+  throw new CloudError(
+    `cannot read the backup of ${name}: ${field || 'envelope'}: ${issue?.message ?? 'unexpected shape'} (not an Entra backup of version ${ENTRA_BACKUP_VERSION}); it cannot be restored automatically`,
+    'UnreadableBackup',
   );
 }
 

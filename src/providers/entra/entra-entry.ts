@@ -84,6 +84,8 @@ export const entraEntry: ProviderEntry = {
       maxAttempts: entra.maxAttempts,
       onTokenError: (err) => tokenFailure(err, authority),
       onNetworkError: (err, url) => networkFailure(err, url, 'Microsoft Graph', 'entra.graphUrl'),
+      // A credential from the environment may belong to another tenant: its token is refused.
+      tenant: { tenantId: entra.tenantId, authorityHost: entra.authorityHost },
     });
     return createEntraSession({ transport, entra, progress: options.progress });
   },

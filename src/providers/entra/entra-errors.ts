@@ -217,7 +217,13 @@ function permissionFor(method: GraphMethod, route: string): string | null {
     case 'GET /users/{id}/appRoleAssignments':
       return 'User.Read.All';
     case 'GET /directoryRoles':
+    case 'GET /directoryRoles/{id}/members':
       return 'RoleManagement.Read.Directory';
+    case 'GET /roleManagement/directory/roleEligibilityScheduleInstances':
+      return 'RoleEligibilitySchedule.Read.Directory (or RoleManagement.Read.Directory) to see who is eligible for a protected role';
+    case 'GET /users/{id}/transitiveMemberOf/microsoft.graph.directoryRole':
+    case 'POST /users/{id}/checkMemberGroups':
+    case 'GET /groups/{id}':
     case 'GET /groups/{id}/transitiveMembers/microsoft.graph.user':
     case 'GET /users/{id}/memberOf':
       return 'GroupMember.Read.All';

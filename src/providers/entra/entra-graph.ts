@@ -36,6 +36,11 @@ export interface GraphTransport {
    */
   send(method: GraphMethod, path: string, body?: unknown): Promise<unknown>;
   readonly counter: GraphCallCounter;
+  /**
+   * The claims of the access token Graph calls carry (decoded, not verified: it came from the
+   * authority), or null when there is no token (the in-memory tenant).
+   */
+  tokenClaims?(): Promise<Record<string, unknown> | null>;
 }
 
 const LITERAL_SEGMENTS = new Set([
@@ -57,6 +62,11 @@ const LITERAL_SEGMENTS = new Set([
   'assignLicense',
   'restore',
   'directoryObjects',
+  'roleManagement',
+  'roleEligibilityScheduleInstances',
+  'transitiveMemberOf',
+  'microsoft.graph.directoryRole',
+  'checkMemberGroups',
 ]);
 
 /** `/users/3f2a…/memberOf?$select=id` → `/users/{id}/memberOf`: for counting and for messages. */
@@ -203,6 +213,70 @@ export interface GraphClientOptions {
   onTokenError: (err: unknown) => Promise<DormantError>;
   /** Turns a network failure into a one-line DormantError (entra-errors). */
   onNetworkError: (err: unknown, url: string) => DormantError;
+  /**
+   * entra.tenantId (a GUID or a verified domain): a token of any other tenant is refused before
+   * it is sent. With `authorityHost` a domain is resolved to its GUID once, from the tenant's
+   * OpenID configuration. Absent: no check (tests of the transport alone).
+   */
+  tenant?: { tenantId: string; authorityHost: string; fetch?: typeof fetch };
+}
+
+/** The payload of a JWT access token, decoded without verification; null if it is not a JWT. */
+export function decodeTokenClaims(token: string): Record<string, unknown> | null {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The tenant GUID entra.tenantId stands for: itself when it is a GUID, else the GUID in the
+ * `issuer` of `{authorityHost}/{tenantId}/v2.0/.well-known/openid-configuration`.
+ */
+export async function resolveTenantGuid(
+  tenantId: string,
+  authorityHost: string,
+  doFetch: typeof fetch = fetch,
+): Promise<string> {
+  if (GUID.test(tenantId)) return tenantId.toLowerCase();
+  const url = `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
+  let issuer: unknown;
+  try {
+    const res = await doFetch(url, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`metadata answered ${res.status}`);
+    issuer = ((await res.json()) as { issuer?: unknown } | null)?.issuer;
+  } catch (err) {
+    throw new CloudError(
+      `cannot resolve entra.tenantId '${tenantId}' to its directory id at ${authorityHost} (${oneLine(err)}); put the Directory (tenant) ID in entra.tenantId`,
+      'TenantUnresolved',
+    );
+  }
+  const guid = typeof issuer === 'string' ? /\/([0-9a-f-]{36})(?:\/|$)/i.exec(issuer)?.[1] : undefined;
+  if (!guid || !GUID.test(guid)) {
+    throw new CloudError(
+      `the OpenID configuration of entra.tenantId '${tenantId}' at ${authorityHost} names no tenant id in its issuer; put the Directory (tenant) ID in entra.tenantId`,
+      'TenantUnresolved',
+    );
+  }
+  return guid.toLowerCase();
+}
+
+/** Refuses a token of another tenant than entra.tenantId: one line, exit 3. */
+export function checkTokenTenant(claims: Record<string, unknown> | null, expected: string, configured: string): void {
+  const tid = typeof claims?.tid === 'string' ? claims.tid.toLowerCase() : null;
+  if (tid === expected) return;
+  throw new CloudError(
+    tid
+      ? `the Entra credential gave a token for tenant ${tid}, not entra.tenantId ${configured}; dormant refuses to act on another tenant: check AZURE_TENANT_ID, az login or the managed identity`
+      : `the Entra access token names no tenant (no tid claim), so dormant cannot tell it is for entra.tenantId ${configured}; it refuses to go on`,
+    'WrongTenant',
+  );
 }
 
 /** The Graph client's own maximum (RetryHandlerOptions.MAX_MAX_RETRIES): it throws above it. */
@@ -218,9 +292,23 @@ export function createGraphClientTransport(options: GraphClientOptions): GraphTr
   const base = new URL(options.graphUrl);
   const scope = `${base.origin}/.default`;
   let lastToken: string | null = null;
+  let lastClaims: Record<string, unknown> | null = null;
   let tokenFailure: DormantError | null = null;
+  let expectedTenant: Promise<string> | null = null;
+  const tenantCheck = options.tenant;
 
+  // Concurrent first calls share one token request (the SDK's cache fills only when it answers).
+  let inflight: Promise<string> | null = null;
   const authProvider: GraphSdk.AuthenticationProvider = {
+    getAccessToken(): Promise<string> {
+      inflight ??= fetchToken().finally(() => {
+        inflight = null;
+      });
+      return inflight;
+    },
+  };
+
+  const tokenSource = {
     async getAccessToken(): Promise<string> {
       let token: AccessToken | null;
       try {
@@ -233,15 +321,28 @@ export function createGraphClientTransport(options: GraphClientOptions): GraphTr
         tokenFailure = new CloudError(`no access token for ${scope} was issued`, 'NoToken');
         throw tokenFailure;
       }
-      tokenFailure = null;
       // @azure/identity caches the token: a new string means a new token request was made.
       if (token.token !== lastToken) {
         counter.token();
+        const claims = decodeTokenClaims(token.token);
+        if (tenantCheck) {
+          try {
+            expectedTenant ??= resolveTenantGuid(tenantCheck.tenantId, tenantCheck.authorityHost, tenantCheck.fetch);
+            checkTokenTenant(claims, await expectedTenant, tenantCheck.tenantId);
+          } catch (err) {
+            if (err instanceof CloudError && err.code === 'TenantUnresolved') expectedTenant = null;
+            tokenFailure = err instanceof DormantError ? err : new CloudError(oneLine(err), 'WrongTenant');
+            throw tokenFailure;
+          }
+        }
         lastToken = token.token;
+        lastClaims = claims;
       }
+      tokenFailure = null;
       return token.token;
     },
   };
+  const fetchToken = () => tokenSource.getAccessToken();
 
   const counting: GraphSdk.Middleware & { next?: GraphSdk.Middleware } = {
     async execute(context) {
@@ -277,6 +378,10 @@ export function createGraphClientTransport(options: GraphClientOptions): GraphTr
 
   return {
     counter,
+    async tokenClaims() {
+      await authProvider.getAccessToken();
+      return lastClaims;
+    },
     async send(method, path, body) {
       const facts = new RequestFacts();
       const request = client.api(path).responseType(sdk.ResponseType.RAW).middlewareOptions([facts]);

@@ -63,6 +63,36 @@ export interface EntraMarks {
   protectedRoles: Map<string, string[]>;
   /** User id → the exempt groups it is a member of, directly or not (group ids). */
   exemptGroups: Map<string, string[]>;
+  /** User id → the protected directory roles it is eligible for through PIM (display names). */
+  eligibleRoles?: Map<string, string[]>;
+  /** The object id of the user dormant runs as (a user token), or null (an app token). */
+  caller?: string | null;
+}
+
+/**
+ * The object id of the user an access token was issued to, or null for an application (client
+ * credentials, managed identity) token: `idtyp: user`, or an `oid` with a `upn` or `scp`.
+ */
+export function callerUserId(claims: Record<string, unknown> | null | undefined): string | null {
+  if (!claims) return null;
+  const oid = typeof claims.oid === 'string' && claims.oid ? claims.oid.toLowerCase() : null;
+  if (!oid) return null;
+  if (claims.idtyp === 'user') return oid;
+  if (claims.idtyp === 'app') return null;
+  return typeof claims.upn === 'string' || typeof claims.scp === 'string' ? oid : null;
+}
+
+const plural = (n: number) => (n > 1 ? 's' : '');
+
+/** Why a user is protected: the caller, a holder of a protected role, or eligible for one. */
+export function protectedReasonOf(marks: EntraMarks, userId: string): string | null {
+  const id = userId.toLowerCase();
+  if (marks.caller && marks.caller === id) return 'the identity dormant runs as';
+  const roles = marks.protectedRoles.get(userId) ?? marks.protectedRoles.get(id);
+  if (roles) return `a holder of the directory role${plural(roles.length)} ${roles.join(', ')}`;
+  const eligible = marks.eligibleRoles?.get(userId) ?? marks.eligibleRoles?.get(id);
+  if (eligible) return `eligible (PIM) for the directory role${plural(eligible.length)} ${eligible.join(', ')}`;
+  return null;
 }
 
 export interface EntraIdentityContext {
@@ -120,7 +150,6 @@ export function identityMapper(ctx: EntraIdentityContext): (user: GraphUser) => 
   return (user) => {
     const guest = user.userType?.toLowerCase() === 'guest';
     const signIn = signInOf(user);
-    const roles = ctx.marks.protectedRoles.get(user.id);
     const groups = ctx.marks.exemptGroups.get(user.id);
     const state = user.externalUserState;
     const identity: Identity = {
@@ -138,14 +167,13 @@ export function identityMapper(ctx: EntraIdentityContext): (user: GraphUser) => 
       credentials: [],
       lastSignInAt: signIn.at,
       signIn,
-      protectedReason: roles
-        ? `a holder of the directory role${roles.length > 1 ? 's' : ''} ${roles.join(', ')}`
-        : null,
+      protectedReason: protectedReasonOf(ctx.marks, user.id),
       exemptReason:
         exempt(user) ??
         (groups ? `member of the exempt group${groups.length > 1 ? 's' : ''} ${groups.join(', ')}` : null),
       notifyOnlyReason: user.onPremisesSyncEnabled === true ? SYNCED : null,
     };
+    if (ctx.marks.caller && ctx.marks.caller === user.id.toLowerCase()) identity.isCaller = true;
     if (guest && (state === 'PendingAcceptance' || state === 'Accepted')) {
       identity.invitation = {
         state: state === 'Accepted' ? 'accepted' : 'pending',

@@ -74,6 +74,8 @@ export const memoryTenantSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** PIM eligibilities for directory roles (principalId: a user or group id; roleDefinitionId: the template id). */
+  roleEligibilities: z.array(z.strictObject({ principalId: z.string(), roleDefinitionId: z.string() })).default([]),
   appRoleAssignments: z
     .array(
       z.strictObject({
@@ -105,6 +107,9 @@ export type MemoryTenantFile = z.infer<typeof memoryTenantSchema>;
 type MemoryUser = z.infer<typeof memoryUserSchema>;
 
 const ORIGIN = 'https://graph.microsoft.com';
+
+/** Graph's cap on an $expand of directory objects: at most 20, and no nextLink to the rest. */
+const EXPAND_LIMIT = 20;
 
 function fail(method: GraphMethod, path: string, status: number, code: string, message: string): never {
   throw new GraphRequestError(method, routeOf(path), status, code, message, 1);
@@ -180,6 +185,28 @@ export class MemoryTenant implements GraphTransport {
     return id;
   }
 
+  /** A role's members as Graph lists them: users that exist, and groups. */
+  private roleMembers(r: { members: string[] }): { '@odata.type': string; id: string }[] {
+    return r.members.flatMap((id) => {
+      const o = this.directoryObject(id);
+      return o ? [o] : [];
+    });
+  }
+
+  private directoryObject(id: string): { '@odata.type': string; id: string } | null {
+    if (this.users.has(id)) return { '@odata.type': '#microsoft.graph.user', id };
+    if (this.file.groups.some((g) => g.id === id)) return { '@odata.type': '#microsoft.graph.group', id };
+    return null;
+  }
+
+  /** One page of a list, with a $skiptoken nextLink as Graph gives. */
+  private page(url: URL, all: unknown[], top: number): Record<string, unknown> {
+    const skip = Number(url.searchParams.get('$skiptoken') ?? '0');
+    const next = skip + top < all.length ? new URL(url) : null;
+    next?.searchParams.set('$skiptoken', String(skip + top));
+    return { value: all.slice(skip, skip + top), ...(next ? { '@odata.nextLink': next.toString() } : {}) };
+  }
+
   async send(method: GraphMethod, path: string, body?: unknown): Promise<unknown> {
     this.counter.request(method, path);
     this.purge();
@@ -238,17 +265,63 @@ export class MemoryTenant implements GraphTransport {
         }
         return this.view(this.user(method, path, seg[1]!), select);
       }
-      case 'GET /directoryRoles':
+      case 'GET /directoryRoles': {
+        const expand = /^members/i.test(q.get('$expand') ?? '');
         return {
           value: this.file.directoryRoles.map((r) => ({
             id: r.id,
             displayName: r.displayName,
             roleTemplateId: r.roleTemplateId,
-            members: r.members
-              .filter((m) => this.users.has(m))
-              .map((id) => ({ '@odata.type': '#microsoft.graph.user', id })),
+            ...(expand ? { members: this.roleMembers(r).slice(0, EXPAND_LIMIT) } : {}),
           })),
         };
+      }
+      case 'GET /directoryRoles/{id}/members': {
+        const r = this.file.directoryRoles.find((x) => x.id === seg[1] || x.roleTemplateId === seg[1]);
+        if (!r) fail(method, path, 404, 'Request_ResourceNotFound', `Resource '${seg[1]}' does not exist.`);
+        return this.page(url, this.roleMembers(r), top);
+      }
+      case 'GET /roleManagement/directory/roleEligibilityScheduleInstances': {
+        const role = /roleDefinitionId eq '([^']+)'/.exec(q.get('$filter') ?? '')?.[1];
+        const expand = q.get('$expand') === 'principal';
+        const items = this.file.roleEligibilities
+          .filter((e) => role === undefined || e.roleDefinitionId === role)
+          .map((e, i) => ({
+            id: `${e.roleDefinitionId}-${e.principalId}-${i}`,
+            principalId: e.principalId,
+            roleDefinitionId: e.roleDefinitionId,
+            directoryScopeId: '/',
+            ...(expand ? { principal: this.directoryObject(e.principalId) } : {}),
+          }));
+        return this.page(url, items, top);
+      }
+      case 'GET /users/{id}/transitiveMemberOf/microsoft.graph.directoryRole': {
+        const u = this.user(method, path, seg[1]!);
+        const via = new Set([u.id, ...this.file.groups.filter((g) => g.members.includes(u.id)).map((g) => g.id)]);
+        return this.page(
+          url,
+          this.file.directoryRoles
+            .filter((r) => r.members.some((m) => via.has(m)))
+            .map((r) => ({ id: r.id, displayName: r.displayName, roleTemplateId: r.roleTemplateId })),
+          top,
+        );
+      }
+      case 'POST /users/{id}/checkMemberGroups': {
+        const u = this.user(method, path, seg[1]!);
+        const ids = (body as { groupIds?: unknown } | null)?.groupIds;
+        if (!Array.isArray(ids) || ids.length > 20)
+          fail(method, path, 400, 'Request_BadRequest', 'groupIds must be an array of at most 20 group ids');
+        return {
+          value: (ids as string[]).filter((id) =>
+            this.file.groups.some((g) => g.id === id && g.members.includes(u.id)),
+          ),
+        };
+      }
+      case 'GET /groups/{id}': {
+        const g = this.file.groups.find((x) => x.id === seg[1]);
+        if (!g) fail(method, path, 404, 'Request_ResourceNotFound', `Resource '${seg[1]}' does not exist.`);
+        return { id: g.id, displayName: g.displayName };
+      }
       case 'GET /groups/{id}/transitiveMembers/microsoft.graph.user': {
         const g = this.file.groups.find((x) => x.id === seg[1]);
         if (!g) fail(method, path, 404, 'Request_ResourceNotFound', `Resource '${seg[1]}' does not exist.`);

@@ -11,9 +11,12 @@ const SCAN: Record<string, string> = {
   'User.Read.All': 'list users (GET /users) and re-read one before acting',
   'AuditLog.Read.All':
     'read signInActivity on users and the sign-in logs for evidence (also needs an Entra ID P1/P2 licence)',
-  'RoleManagement.Read.Directory': 'find holders of protected directory roles (GET /directoryRoles?$expand=members)',
+  'RoleManagement.Read.Directory':
+    'find holders of protected directory roles (GET /directoryRoles, GET /directoryRoles/{id}/members)',
+  'RoleEligibilitySchedule.Read.Directory':
+    'find who is eligible (PIM) for a protected role (GET /roleManagement/directory/roleEligibilityScheduleInstances), so that no eligible admin is acted on; without it scan and apply stop (RoleManagement.Read.Directory also covers it)',
   'GroupMember.Read.All':
-    "read the members of entra.exemptGroups and role-assignable groups, and a user's groups for the backup",
+    "read the members of entra.exemptGroups and role-assignable groups, a user's groups for the backup, and re-check a user's roles and exempt groups before acting (transitiveMemberOf, checkMemberGroups)",
 };
 
 const REMEDIATE: Record<string, string> = {

@@ -10,7 +10,7 @@ import type { ActionName } from '../../model/finding.js';
 import type { Identity } from '../../model/identity.js';
 import type { ActionTarget, IdentityRef, RemediationProvider, RestoreOptions, StepRunner } from '../provider.js';
 import { readEntraBackup, takeEntraBackup } from './entra-backup.js';
-import { loadMarks, type EntraContext } from './entra-collect.js';
+import { UserMarks, type EntraContext } from './entra-collect.js';
 import { graphFailure, isSignInActivityRefused } from './entra-errors.js';
 import { entraSignInEvidence } from './entra-evidence.js';
 import { GraphRequestError, parseBody } from './entra-graph.js';
@@ -26,11 +26,16 @@ import { restoreEntraUser } from './entra-restore.js';
 
 export class EntraRemediation implements RemediationProvider {
   readonly provider = 'entra' as const;
+  /** Per-user marks for re-reads; the tenant-wide part is kept at most 60 s. */
+  private readonly marks: UserMarks;
 
   constructor(
     private readonly ctx: EntraContext,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    // The real clock: the directory clock of tests and the demo may jump by days.
+    this.marks = new UserMarks(ctx);
+  }
 
   private checkTenant(target: IdentityRef): void {
     if (target.account !== this.ctx.entra.tenantId) {
@@ -66,7 +71,7 @@ export class EntraRemediation implements RemediationProvider {
     try {
       const user = await this.readUser(target.id);
       if (!user) return null;
-      const marks = await loadMarks(this.ctx);
+      const marks = await this.marks.of(user.id);
       return identityMapper({ tenantId: this.ctx.entra.tenantId, exemptUsers: this.ctx.entra.exemptUsers, marks })(
         user,
       );
@@ -134,6 +139,12 @@ export class EntraRemediation implements RemediationProvider {
   }
 
   async restore(backup: BackupEnvelope, _options: RestoreOptions, steps: StepRunner): Promise<RestoreReport> {
+    // Before any call: a backup of another tenant must not be replayed into this one.
+    if (backup.account !== this.ctx.entra.tenantId) {
+      throw new UsageError(
+        `the backup of ${backup.identityName} belongs to Entra tenant ${backup.account}, but entra.tenantId is ${this.ctx.entra.tenantId}; restore it with that tenant's config`,
+      );
+    }
     return restoreEntraUser(this.ctx, backup, steps);
   }
 

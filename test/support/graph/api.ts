@@ -52,6 +52,8 @@ export interface GraphResult {
 }
 
 const USER_PROPS: ReadonlySet<string> = new Set(USER_PROPERTIES);
+/** Graph's cap on an $expand of directory objects (no nextLink beyond it). */
+export const EXPAND_LIMIT = 20;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const bad = (message: string, code = 'Request_BadRequest') => new DirectoryError(400, code, message);
@@ -364,6 +366,15 @@ export function handleGraph(ctx: GraphRequestContext): GraphResult {
     return signIns(ctx, seg.slice(2));
   }
   if (s0 === 'directory' && seg[1]?.toLowerCase() === 'deleteditems') return deletedItems(ctx, seg.slice(2));
+  if (
+    s0 === 'rolemanagement' &&
+    seg[1]?.toLowerCase() === 'directory' &&
+    seg[2]?.toLowerCase() === 'roleeligibilityscheduleinstances' &&
+    seg.length === 3
+  ) {
+    if (m !== 'GET') throw methodNotAllowed();
+    return roleEligibilities(ctx);
+  }
   throw bad(`Resource not found for the segment '${seg[0] ?? ''}'.`, 'BadRequest');
 }
 
@@ -414,6 +425,51 @@ function users(ctx: GraphRequestContext, rest: string[]): GraphResult {
       if (!r) throw notFound(key);
       ctx.tenant.revokeSessions(r, ctx.claims.appid);
       return { status: 200, body: { '@odata.context': context(ctx, 'Edm.Boolean'), value: true } };
+    }
+    case 'checkmembergroups': {
+      if (rest.length !== 2) break;
+      if (m !== 'POST') throw methodNotAllowed();
+      requirePermission(ctx, 'checkMemberGroups');
+      const body = jsonBody(ctx);
+      const ids = body.groupIds;
+      if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) {
+        throw bad("The request body must contain 'groupIds', an array of group ids.");
+      }
+      if (ids.length > 20) throw bad('At most 20 groupIds can be checked in one request.');
+      if (!r) throw notFound(key);
+      const mine = new Set(ctx.tenant.transitiveGroupsOf(r.id).map((g) => g.id));
+      return {
+        status: 200,
+        body: {
+          '@odata.context': context(ctx, 'Collection(Edm.String)'),
+          value: (ids as string[]).filter((g) => mine.has(g.toLowerCase())),
+        },
+      };
+    }
+    case 'transitivememberof': {
+      if (m !== 'GET') throw methodNotAllowed();
+      requirePermission(ctx, 'listUserTransitiveMemberOf');
+      rejectOptions(opts, ['expand', 'orderby', 'search', 'count', 'skip', 'filter'], 'transitiveMemberOf');
+      const cast = rest[2]?.toLowerCase();
+      if (rest.length > 3 || (cast && cast !== 'microsoft.graph.group' && cast !== 'microsoft.graph.directoryrole'))
+        break;
+      if (!r) throw notFound(key);
+      const select = parseSelect(opts.get('select') ?? null);
+      if (select) checkSelect(select, DIRECTORY_OBJECT_PROPS, 'microsoft.graph.directoryObject');
+      const items: (GroupRecord | RoleRecord)[] = [];
+      if (cast !== 'microsoft.graph.directoryrole') items.push(...ctx.tenant.transitiveGroupsOf(r.id));
+      if (cast !== 'microsoft.graph.group') items.push(...ctx.tenant.transitiveRolesOf(r.id));
+      return listPage(
+        ctx,
+        opts,
+        items,
+        parseTop(opts, 100, 999),
+        (x) =>
+          ctx.tenant.groups.has(x.id)
+            ? groupView(x as GroupRecord, select, !cast)
+            : roleView(x as RoleRecord, select, !cast),
+        `directoryObjects${selectLabel(select)}`,
+      );
     }
     case 'memberof': {
       if (m !== 'GET') throw methodNotAllowed();
@@ -741,9 +797,12 @@ function directoryRoles(ctx: GraphRequestContext, seg: string[]): GraphResult {
   const view = (role: RoleRecord): Record<string, unknown> => {
     const out = roleView(role, select, false);
     if (expandMembers) {
+      // Graph's known issue: $expand on a directory object's relationship returns at most 20
+      // objects, with no @odata.nextLink to the rest.
       out.members = [...role.members]
         .map((id) => directoryObjectView(ctx.tenant, id, expandMembers.select))
-        .filter((x): x is Record<string, unknown> => x !== null);
+        .filter((x): x is Record<string, unknown> => x !== null)
+        .slice(0, EXPAND_LIMIT);
     }
     return out;
   };
@@ -798,6 +857,66 @@ function directoryRoles(ctx: GraphRequestContext, seg: string[]): GraphResult {
     );
   }
   throw bad(`Resource not found for the segment '${rest[1] ?? ''}'.`, 'BadRequest');
+}
+
+// /roleManagement/directory/roleEligibilityScheduleInstances
+function roleEligibilities(ctx: GraphRequestContext): GraphResult {
+  const opts = options(ctx);
+  requirePermission(ctx, 'listRoleEligibilityScheduleInstances');
+  if (!ctx.tenant.premium) {
+    throw new DirectoryError(400, 'AadPremiumLicenseRequired', 'The tenant needs an AAD Premium 2 license.');
+  }
+  rejectOptions(
+    opts,
+    ['orderby', 'search', 'count', 'skip'],
+    '/roleManagement/directory/roleEligibilityScheduleInstances',
+  );
+  const expand = opts.get('expand');
+  if (expand !== undefined && !/^principal$/i.test(expand.trim())) {
+    throw bad(
+      `Could not find a property named '${expand}' on type 'microsoft.graph.unifiedRoleEligibilityScheduleInstance'.`,
+    );
+  }
+  const props = new Set([
+    'id',
+    'principalId',
+    'roleDefinitionId',
+    'directoryScopeId',
+    'appScopeId',
+    'startDateTime',
+    'endDateTime',
+    'memberType',
+    'roleEligibilityScheduleId',
+  ]);
+  let list = [...ctx.tenant.roleEligibilities];
+  const filter = opts.get('filter');
+  if (filter !== undefined) {
+    const clauses = parseFilter(filter);
+    checkFilterPaths(clauses, props);
+    list = list.filter((e) => clauses.every((c) => matchClause(e as unknown as Record<string, unknown>, c)));
+  }
+  return listPage(
+    ctx,
+    opts,
+    list,
+    parseTop(opts, 100, 999),
+    (e) => {
+      const out: Record<string, unknown> = {
+        id: e.id,
+        principalId: e.principalId,
+        roleDefinitionId: e.roleDefinitionId,
+        directoryScopeId: e.directoryScopeId,
+        appScopeId: null,
+        startDateTime: e.startDateTime,
+        endDateTime: e.endDateTime,
+        memberType: 'Direct',
+        roleEligibilityScheduleId: e.id,
+      };
+      if (expand !== undefined) out.principal = directoryObjectView(ctx.tenant, e.principalId, ['id', 'displayName']);
+      return out;
+    },
+    'roleManagement/directory/roleEligibilityScheduleInstances',
+  );
 }
 
 // /auditLogs/signIns ...

@@ -210,11 +210,14 @@ export interface AccessTokenClaims {
   exp: number;
   app_displayname: string;
   appid: string;
-  appidacr: '1' | '2';
+  appidacr: '0' | '1' | '2';
   idp: string;
-  idtyp: 'app';
+  idtyp: 'app' | 'user';
   oid: string;
   roles: string[];
+  /** Delegated (user) tokens only. */
+  scp?: string;
+  upn?: string;
   sub: string;
   tid: string;
   uti: string;
@@ -394,6 +397,39 @@ export class TokenService {
       return { ok: false, message: 'Lifetime validation failed, the token is expired.' };
     }
     return { ok: true, claims };
+  }
+
+  /**
+   * A delegated token as a user signing in to the app would get (idtyp user, oid = the user,
+   * upn, scp); Graph honours `roles` as for an app token (the fake does not model scopes).
+   */
+  mintUser(
+    tenant: FakeTenant,
+    app: RegisteredApp,
+    user: { id: string; userPrincipalName: string },
+    options: { roles?: string[]; scp?: string } = {},
+  ): string {
+    const now = Math.floor(Date.now() / 1000);
+    return this.sign({
+      aud: 'https://graph.microsoft.com',
+      iss: `https://sts.windows.net/${tenant.tenantId}/`,
+      iat: now,
+      nbf: now,
+      exp: now + this.lifetimeSeconds,
+      app_displayname: app.displayName,
+      appid: app.clientId,
+      appidacr: '0',
+      idp: `https://sts.windows.net/${tenant.tenantId}/`,
+      idtyp: 'user',
+      oid: user.id,
+      roles: [...(options.roles ?? app.roles)],
+      scp: options.scp ?? 'User.Read.All Directory.Read.All',
+      upn: user.userPrincipalName,
+      sub: randomBytes(16).toString('base64url'),
+      tid: tenant.tenantId,
+      uti: randomBytes(16).toString('base64url'),
+      ver: '1.0',
+    });
   }
 
   /** Mints a token directly (tests: e.g. an expired one, or one with chosen roles). */

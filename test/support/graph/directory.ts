@@ -82,8 +82,31 @@ export interface FakeDirectoryRoleSeed {
   displayName: string;
   roleTemplateId?: string;
   description?: string;
-  /** User ids. */
+  /** User ids, or ids of (role-assignable) groups. */
   members?: string[];
+}
+
+/** A PIM eligibility (unifiedRoleEligibilityScheduleInstance) for a directory role. */
+export interface FakeRoleEligibilitySeed {
+  id?: string;
+  /** A user or group id. */
+  principalId: string;
+  /** The role's template id (PIM's roleDefinitionId), or give roleName. */
+  roleDefinitionId?: string;
+  /** e.g. "Global Administrator", looked up in ROLE_TEMPLATES. */
+  roleName?: string;
+  directoryScopeId?: string;
+  startDateTime?: DateLike;
+  endDateTime?: DateLike | null;
+}
+
+export interface RoleEligibilityRecord {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  directoryScopeId: string;
+  startDateTime: string;
+  endDateTime: string | null;
 }
 
 export interface FakeServicePrincipalSeed {
@@ -273,6 +296,8 @@ export class FakeTenant {
   readonly apps = new Map<string, RegisteredApp>();
   readonly groups = new Map<string, GroupRecord>();
   readonly directoryRoles = new Map<string, RoleRecord>();
+  /** PIM eligibilities (roleEligibilityScheduleInstances), in creation order. */
+  readonly roleEligibilities: RoleEligibilityRecord[] = [];
   readonly servicePrincipals = new Map<string, ServicePrincipalRecord>();
   readonly skus = new Map<string, { skuId: string; skuPartNumber: string }>();
   /** revokeSignInSessions calls that succeeded, in order. */
@@ -875,10 +900,71 @@ export class FakeTenant {
   }
 
   private addRoleMemberDirect(role: RoleRecord, memberId: string): void {
-    const u = this.live.get(memberId.toLowerCase());
-    if (!u) throw new Error(`graph fake: no user ${memberId} for role ${role.props.displayName as string}`);
+    const id = memberId.toLowerCase();
+    // A role-assignable group holds the role for its members (test setup does not check isAssignableToRole).
+    if (this.groups.has(id)) {
+      role.members.add(id);
+      return;
+    }
+    const u = this.live.get(id);
+    if (!u) throw new Error(`graph fake: no user or group ${memberId} for role ${role.props.displayName as string}`);
     role.members.add(u.id);
     u.roles.add(role.id);
+  }
+
+  /** Test setup: add many users to a role at once (ids as addUsers returns them). */
+  addRoleMembers(roleId: string, memberIds: string[]): void {
+    const role = this.findRole(roleId);
+    if (!role) throw new Error(`graph fake: no role ${roleId}`);
+    for (const m of memberIds) this.addRoleMemberDirect(role, m);
+  }
+
+  /** The groups a live user is in, directly or through nested groups. */
+  transitiveGroupsOf(userId: string): GroupRecord[] {
+    const u = this.live.get(userId.toLowerCase());
+    if (!u) return [];
+    const out = new Map<string, GroupRecord>();
+    const queue = [...u.groups];
+    while (queue.length > 0) {
+      const gid = queue.shift()!;
+      if (out.has(gid)) continue;
+      const g = this.groups.get(gid);
+      if (!g) continue;
+      out.set(gid, g);
+      for (const parent of this.groups.values()) if (parent.members.has(gid)) queue.push(parent.id);
+    }
+    return [...out.values()];
+  }
+
+  /** The directory roles a live user holds, directly or through a (role-assignable) group. */
+  transitiveRolesOf(userId: string): RoleRecord[] {
+    const u = this.live.get(userId.toLowerCase());
+    if (!u) return [];
+    const via = new Set([u.id, ...this.transitiveGroupsOf(u.id).map((g) => g.id)]);
+    return [...this.directoryRoles.values()].filter((r) => [...r.members].some((m) => via.has(m)));
+  }
+
+  /** PIM: make a user or group eligible for a directory role. */
+  addRoleEligibility(seed: FakeRoleEligibilitySeed): RoleEligibilityRecord {
+    const roleDefinitionId = (
+      seed.roleDefinitionId ??
+      (seed.roleName ? (ROLE_TEMPLATES as Record<string, string | undefined>)[seed.roleName] : undefined)
+    )?.toLowerCase();
+    if (!roleDefinitionId) throw new Error(`graph fake: no roleDefinitionId for ${seed.roleName ?? '?'}`);
+    const principalId = seed.principalId.toLowerCase();
+    if (!this.live.has(principalId) && !this.groups.has(principalId)) {
+      throw new Error(`graph fake: no user or group ${seed.principalId} to make eligible`);
+    }
+    const r: RoleEligibilityRecord = {
+      id: seed.id ?? randomUUID(),
+      principalId,
+      roleDefinitionId,
+      directoryScopeId: seed.directoryScopeId ?? '/',
+      startDateTime: iso(seed.startDateTime ?? this.now()),
+      endDateTime: isoOrNull(seed.endDateTime ?? null),
+    };
+    this.roleEligibilities.push(r);
+    return r;
   }
 
   /** POST /directoryRoles/{id}/members/$ref */
