@@ -5,6 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { googleSchema } from './google.js';
 import { UsageError } from '../errors.js';
 import { RULES } from '../rules/index.js';
 
@@ -31,7 +32,7 @@ const secretRef = (defaultEnv: string) =>
     .strictObject({ env: z.string().min(1).default(defaultEnv), file: z.string().min(1).nullable().default(null) })
     .default({ env: defaultEnv, file: null });
 
-const actionName = z.enum(['disable-user', 'delete-user', 'deactivate-key', 'remove-password', 'notify']);
+const actionName = z.enum(['disable-user', 'delete-user', 'deactivate-key', 'delete-key', 'remove-password', 'notify']);
 
 export const workflowSchema = z.strictObject({
   review: z
@@ -242,6 +243,7 @@ export const configSchema = z.strictObject({
     })
     .default({ url: 'sqlite:.dormant/state.db' }),
   entra: entraSchema,
+  google: googleSchema,
   aws: z
     .strictObject({
       profile: z.string().min(1).nullable().default(null),

@@ -35,11 +35,16 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
   const finished = new Set(history.filter((e) => e.step === 'item').map((e) => e.runId));
   const resuming = history.some((e) => e.phase === 'intent' && e.step !== 'recheck' && !finished.has(e.runId));
   const deleteStarted = history.some((e) => e.phase === 'intent' && e.step === 'delete-user');
+  const keyDeleteStarted = history.some((e) => e.phase === 'intent' && e.step.startsWith('delete-key'));
 
   await writeJournal(store.db, { ...at, step: 'recheck', phase: 'intent' });
   const verdict = await recheck(item, plan, provider, run.config, run.clock(), { resuming, expectDisabled: true });
   // A delete that started and whose identity is now gone finished before the crash.
-  const finishedDelete = deleteStarted && verdict.live === null;
+  const finishedDelete =
+    (deleteStarted && verdict.live === null) ||
+    (keyDeleteStarted &&
+      verdict.live !== null &&
+      !verdict.live.credentials.some((c) => c.id === item.credentialId));
   if (verdict.skip && !finishedDelete) {
     const reason = verdict.skip;
     await store.transaction(async (trx) => {
@@ -91,7 +96,7 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
       detail: { action: item.action },
     });
     // Deletion waits deleteAfterDays in the disabled state, counted from when the disable is done.
-    if (item.action === 'disable-user') {
+    if (item.action === 'disable-user' || item.action === 'deactivate-key') {
       const after = run.config.remediation.deleteAfterDays ?? 0;
       await delayDependents(trx, item.id, new Date(doneAt.getTime() + after * DAY_MS).toISOString());
     }

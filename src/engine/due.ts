@@ -1,4 +1,5 @@
 /** Which approved items of a plan can run now, in what order, and why the others cannot. Pure. */
+import { DELETE_ACTIONS } from '../model/finding.js';
 import type { Plan, PlanItem } from '../model/plan.js';
 
 export interface NotDue {
@@ -29,7 +30,7 @@ export function dueItems(plan: Plan, now: Date): { due: PlanItem[]; notDue: NotD
     }
   }
   // Disable before delete, then plan order.
-  const rank = (i: PlanItem) => (i.action === 'delete-user' ? 1 : 0);
+  const rank = (i: PlanItem) => (DELETE_ACTIONS.includes(i.action) ? 1 : 0);
   due.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
   return { due, notDue };
 }

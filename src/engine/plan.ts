@@ -245,7 +245,20 @@ export function buildPlan(input: PlanInput): PlanOutput {
           deleteAfterDays: null,
           notifyOnlyReason: notifyOnly,
         });
-        add(f, provider, action, f.credentialId, [f], sentence, now, null);
+        const disable = add(f, provider, action, f.credentialId, [f], sentence, now, null);
+        const after = config.remediation.deleteAfterDays;
+        if (action !== 'notify' && rule.thenAction && after !== null) {
+          const then = rule.thenAction;
+          const disableId = disable?.id ?? openWhere.get(keyOf(identityId, action, f.credentialId))?.id ?? null;
+          const thenSentence = words.describe({
+            action: then,
+            identity: { name, kind },
+            credential: f.credentialId ? { kind: kindOf, id: f.credentialId } : null,
+            reason: reasonFor(rule, f),
+            deleteAfterDays: after,
+          });
+          add(f, provider, then, f.credentialId, [f], thenSentence, new Date(now.getTime() + after * DAY_MS), disableId);
+        }
       }
     }
   }

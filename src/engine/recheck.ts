@@ -44,7 +44,12 @@ export function activitySince(identity: Identity, since: string): string | null 
 export function stillMatches(item: PlanItem, live: Identity, config: Config, now: Date): string | null {
   if (item.action === 'notify') return null;
   // A delete follows dormant's own disable: being disabled is not a reason to stop, activity is.
-  const subject = item.action === 'delete-user' ? { ...live, enabled: true } : live;
+  const subject =
+    item.action === 'delete-user'
+      ? { ...live, enabled: true }
+      : item.action === 'delete-key'
+        ? { ...live, credentials: live.credentials.map((c) => (c.id === item.credentialId ? { ...c, enabled: true } : c)) }
+        : live;
   const [evaluated] = evaluate([subject], config, now);
   const hits = evaluated?.hits ?? [];
   if (item.ruleIds.some((r) => IDENTITY_RULES.has(r))) {
@@ -58,7 +63,7 @@ export function stillMatches(item: PlanItem, live: Identity, config: Config, now
   const credential = live.credentials.find((c) => c.id === item.credentialId);
   const label = credential ? describeCredential(credential) : `credential ${item.credentialId}`;
   if (!credential) return `${label} no longer exists`;
-  if (!credential.enabled) return `${label} is already inactive`;
+  if (!credential.enabled && item.action !== 'delete-key') return `${label} is already inactive`;
   const hit = hits.some((h) => item.ruleIds.includes(h.rule.id) && h.hit.credential?.id === item.credentialId);
   return hit ? null : `${label} is no longer unused`;
 }
@@ -101,6 +106,10 @@ export async function recheck(
   // retried after someone re-enabled the user must not go ahead.
   if (item.action === 'delete-user' && options.expectDisabled && !provider.isDisabled(live)) {
     return { skip: 'the user was re-enabled after it was disabled', live };
+  }
+  if (item.action === 'delete-key' && options.expectDisabled) {
+    const key = live.credentials.find((c) => c.id === item.credentialId);
+    if (key?.enabled) return { skip: `${describeCredential(key)} was re-enabled after it was disabled`, live };
   }
   if (!options.resuming) {
     const mismatch = stillMatches(item, live, config, now);

@@ -122,6 +122,7 @@ export async function scan(providers: ScanProvider | ScanProvider[], options: Sc
     accounts: p.inventory.accounts,
     dataAsOf: p.inventory.dataAsOf,
   }));
+  const failures = parts.flatMap((p) => p.inventory.failures ?? []);
   const only = parts.length === 1 ? parts[0]!.inventory : null;
   return {
     schemaVersion: 1,
@@ -134,6 +135,7 @@ export async function scan(providers: ScanProvider | ScanProvider[], options: Sc
     identities,
     findings,
     warnings: parts.flatMap((p) => p.warnings),
+    ...(failures.length > 0 ? { failures } : {}),
     summary: {
       identities: identities.length,
       inactive: identities.filter((i) => i.state === 'inactive').length,

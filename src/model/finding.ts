@@ -1,10 +1,20 @@
 /** The result of evaluating rules over an inventory. Plain data, no I/O. */
-import type { Identity, IdentityState, ProviderName, SourceName } from './identity.js';
+import type { Identity, IdentityState, ProviderName, ScanFailure, SourceName } from './identity.js';
 
 export type Severity = 'low' | 'medium' | 'high';
 export const SEVERITY_ORDER: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
 
-export type ActionName = 'disable-user' | 'delete-user' | 'deactivate-key' | 'remove-password' | 'notify';
+export type ActionName =
+  | 'disable-user'
+  | 'delete-user'
+  | 'deactivate-key'
+  /** Deletes a credential the plan disabled earlier (`deleteAfterDays` after its deactivate-key). */
+  | 'delete-key'
+  | 'remove-password'
+  | 'notify';
+
+/** Actions that remove something dormant disabled first: they wait, and re-check that it is still disabled. */
+export const DELETE_ACTIONS: readonly ActionName[] = ['delete-user', 'delete-key'];
 
 export interface Finding {
   /** Stable hash of rule + identity + credential. */
@@ -54,5 +64,7 @@ export interface ScanResult {
   identities: ScannedIdentity[];
   findings: Finding[];
   warnings: string[];
+  /** Accounts (projects, tenants) that could not be read; present only when there are some (DESIGN §3). */
+  failures?: ScanFailure[];
   summary: { identities: number; inactive: number; exempt: number; findings: number };
 }

@@ -111,6 +111,13 @@ export interface Caller {
 
 export type SourceName = 'credential-report' | 'api' | 'file' | 'graph' | 'memory';
 
+/** An account (project, tenant) a scan could not read: the scan is partial, and says so. */
+export interface ScanFailure {
+  provider: ProviderName;
+  account: string;
+  reason: string;
+}
+
 export interface Inventory {
   /** Which provider produced it. */
   provider: ProviderName;
@@ -121,4 +128,6 @@ export interface Inventory {
   caller: Caller | null;
   identities: Identity[];
   warnings: string[];
+  /** Accounts that could not be read (the rest of the inventory is still whole for the others). */
+  failures?: ScanFailure[];
 }

@@ -13,7 +13,7 @@ import { Store } from '../../store/store.js';
 import { openFor } from '../sessions.js';
 import { type CommandContext, buildContext, parseIntFlag, type GlobalFlags } from '../context.js';
 import { operatorName } from '../operator.js';
-import { addScanOptions, runScan, type ScanFlags } from './scan.js';
+import { addScanOptions, partialFailure, runScan, type ScanFlags } from './scan.js';
 
 export async function withStore<T>(ctx: CommandContext, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await Store.open(ctx.config.store.url);
@@ -65,6 +65,9 @@ export function planText(plan: Plan, notes: string[]): string {
 export async function createPlan(ctx: CommandContext, store: Store, flags: ScanFlags, by: string) {
   const result = await runScan(ctx, flags);
   for (const w of result.warnings) ctx.log.warn(w);
+  const partial = partialFailure(result, flags);
+  if (partial) throw partial;
+  for (const f of result.failures ?? []) ctx.log.warn(`partial scan: ${f.provider} ${f.account} could not be read: ${f.reason}`);
   return storePlan(store, result, ctx.config, by);
 }
 

@@ -1,6 +1,6 @@
 /** `dormant scan`: read-only; prints findings in the chosen format and sets the exit code. */
 import { Option, type Command } from 'commander';
-import { UsageError, EXIT } from '../../errors.js';
+import { CloudError, UsageError, EXIT } from '../../errors.js';
 import { SEVERITY_ORDER, type ScanResult, type Severity } from '../../model/finding.js';
 import { scan } from '../../engine/scan.js';
 import { FORMATS, type Format, renderChunks } from '../../report/render.js';
@@ -16,6 +16,7 @@ export interface ScanFlags {
   output?: string;
   failOn?: string;
   asOf?: string;
+  allowPartial?: boolean;
 }
 
 export function addScanOptions(cmd: Command): Command {
@@ -23,7 +24,23 @@ export function addScanOptions(cmd: Command): Command {
     .option('--days <N>', 'inactivity window in days (default: inactiveDays from the config, 90)')
     .addOption(new Option('--source <source>', 'where the inventory comes from').choices(['auto', 'report', 'api']))
     .option('--from-report <FILE>', 'read an exported credential report instead of AWS (no network)')
-    .option('--as-of <ISO-TIME>', 'evaluate as if it were this time (audits of an old report); default now');
+    .option('--as-of <ISO-TIME>', 'evaluate as if it were this time (audits of an old report); default now')
+    .option('--allow-partial', 'accept a scan in which some accounts or projects could not be read (a warning each)');
+}
+
+/**
+ * A scan that could not read some accounts is partial: with --allow-partial each failure is a
+ * warning; without it the caller exits 3 (scan prints the document first, plan stores nothing).
+ */
+export function partialFailure(result: ScanResult, flags: ScanFlags): CloudError | null {
+  const failures = result.failures ?? [];
+  if (failures.length === 0) return null;
+  const list = failures.map((f) => `${f.provider} ${f.account}: ${f.reason}`);
+  if (flags.allowPartial) return null;
+  return new CloudError(
+    `${failures.length} account(s) could not be read (${list.join('; ')}); fix access, or pass --allow-partial to accept a partial result`,
+    'PartialScan',
+  );
 }
 
 export function parseAsOf(value: string | undefined): Date {
@@ -86,9 +103,12 @@ export function registerScan(program: Command, globals: () => GlobalFlags): void
       const ctx = buildContext(globals());
       const result = await runScan(ctx, flags);
       for (const w of result.warnings) ctx.log.warn(w);
+      if (flags.allowPartial) for (const f of result.failures ?? []) ctx.log.warn(`partial scan: ${f.provider} ${f.account} could not be read: ${f.reason}`);
       const format = (flags.format as Format | undefined) ?? defaultFormat(ctx, flags.output);
       const color = format === 'table' && ctx.stdoutIsTTY && !flags.output && !process.env.NO_COLOR;
       writeOutput(renderChunks(result, format, { color }), flags.output);
+      const partial = partialFailure(result, flags);
+      if (partial) throw partial;
       process.exitCode = exitCodeFor(result, flags.failOn);
     });
 }

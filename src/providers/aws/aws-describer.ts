@@ -35,6 +35,8 @@ export function awsDescriber(config: Config): ActionDescriber {
         }
         case 'deactivate-key':
           return `Deactivate access key ${request.credential?.id ?? ''} of ${name} (${reason})`;
+        case 'delete-key':
+          return `Delete access key ${request.credential?.id ?? ''} of ${name} (${reason})`;
         case 'remove-password':
           return `Remove the console password of ${name} (${reason})`;
         case 'notify':

@@ -149,6 +149,9 @@ export class AwsRemediation implements RemediationProvider {
       case 'delete-user':
         await deleteUser(this.aws, userName, steps);
         return;
+      case 'delete-key':
+        // No AWS rule stages a key deletion (DESIGN §2: deactivate only): refuse rather than guess.
+        throw new UsageError(`delete-key is not an action dormant takes on AWS access keys (${userName})`);
       default: {
         const never: never = action;
         throw new Error(`unknown action ${String(never)}`);
