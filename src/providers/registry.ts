@@ -8,9 +8,10 @@ import { UsageError } from '../errors.js';
 import type { ProviderName } from '../model/identity.js';
 import { awsEntry } from './aws/aws-entry.js';
 import { entraEntry } from './entra/entra-entry.js';
+import { googleEntry } from './google/google-entry.js';
 import type { ActionDescriber, ProviderEntry, ProviderOpenOptions, ProviderSession } from './provider.js';
 
-export const PROVIDERS: readonly ProviderEntry[] = [awsEntry, entraEntry];
+export const PROVIDERS: readonly ProviderEntry[] = [awsEntry, entraEntry, googleEntry];
 
 export const PROVIDER_NAMES = PROVIDERS.map((p) => p.name);
 

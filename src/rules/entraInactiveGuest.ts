@@ -4,7 +4,7 @@
  */
 import { daysSince, plural } from './activity.js';
 import { INACTIVE_ACCOUNTS } from './compliance.js';
-import { entraInactivity } from './entraActivity.js';
+import { signInInactivity } from './signInActivity.js';
 import type { Rule } from './rule.js';
 
 export const entraInactiveGuest: Rule = {
@@ -22,7 +22,7 @@ export const entraInactiveGuest: Rule = {
     'Guests outlive the project they were invited for; an unredeemed invitation is a standing door into the tenant.',
   usesWindow: true,
   evaluate(identity, ctx) {
-    const a = entraInactivity(identity, ctx);
+    const a = signInInactivity(identity, ctx);
     if (!a) return [];
     const invitation = identity.invitation;
     let how: string;

@@ -1,7 +1,7 @@
 /** DORMANT-ENTRA-001: an enabled Entra ID member with no sign-in of any kind, nor creation, inside the window. */
 import { daysSince, plural } from './activity.js';
 import { INACTIVE_ACCOUNTS } from './compliance.js';
-import { entraInactivity } from './entraActivity.js';
+import { signInInactivity } from './signInActivity.js';
 import type { Rule } from './rule.js';
 
 export const entraInactiveUser: Rule = {
@@ -19,7 +19,7 @@ export const entraInactiveUser: Rule = {
     'An account whose owner left keeps its group memberships, licences and app access until someone disables it.',
   usesWindow: true,
   evaluate(identity, ctx) {
-    const a = entraInactivity(identity, ctx);
+    const a = signInInactivity(identity, ctx);
     if (!a) return [];
     const created = plural(daysSince(identity.createdAt, ctx.now) ?? 0, 'day');
     const how =

@@ -2,6 +2,10 @@
 import { entraInactiveGuest } from './entraInactiveGuest.js';
 import { entraInactiveUser } from './entraInactiveUser.js';
 import { entraNeverSignedInUser } from './entraNeverSignedInUser.js';
+import { gcpInactiveServiceAccount } from './gcpInactiveServiceAccount.js';
+import { gcpUnusedServiceAccountKey } from './gcpUnusedServiceAccountKey.js';
+import { googleInactiveUser } from './googleInactiveUser.js';
+import { googleNeverSignedInUser } from './googleNeverSignedInUser.js';
 import { inactiveUser } from './inactiveUser.js';
 import type { Rule } from './rule.js';
 import { unrotatedAccessKey } from './unrotatedAccessKey.js';
@@ -18,6 +22,10 @@ export const RULES: readonly Rule[] = [
   entraInactiveUser,
   entraInactiveGuest,
   entraNeverSignedInUser,
+  googleInactiveUser,
+  googleNeverSignedInUser,
+  gcpUnusedServiceAccountKey,
+  gcpInactiveServiceAccount,
 ];
 
 export const RULE_NAMES = RULES.map((r) => r.name);

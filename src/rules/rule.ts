@@ -24,6 +24,11 @@ export interface RuleMeta {
   severity: Severity;
   compliance: readonly string[];
   defaultAction: ActionName;
+  /**
+   * For credential rules whose action disables the credential: delete it after
+   * `remediation.deleteAfterDays` with this action (Google keys). Absent: the disable is the end.
+   */
+  thenAction?: ActionName;
   /** How a plan sentence says why: "inactive 143 days", "never used", "unused 143 days". */
   verdict: 'inactive' | 'never-used' | 'unused' | 'unrotated';
   /** Rules this one replaces on the same identity when both hit (the more specific verdict wins). */

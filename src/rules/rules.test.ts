@@ -97,6 +97,10 @@ describe('the rule table', () => {
       ['DORMANT-ENTRA-001', 'inactive-user', 'medium', 'disable-user'],
       ['DORMANT-ENTRA-002', 'inactive-guest', 'medium', 'disable-user'],
       ['DORMANT-ENTRA-003', 'never-signed-in-user', 'medium', 'disable-user'],
+      ['DORMANT-GWS-001', 'inactive-user', 'medium', 'disable-user'],
+      ['DORMANT-GWS-002', 'never-signed-in-user', 'medium', 'disable-user'],
+      ['DORMANT-GCP-001', 'unused-service-account-key', 'medium', 'deactivate-key'],
+      ['DORMANT-GCP-002', 'inactive-service-account', 'medium', 'disable-user'],
     ]);
     expect(unrotatedAccessKey.usesWindow).toBe(false);
     expect(unrotatedAccessKey.defaultDays).toBe(90);

@@ -1,13 +1,13 @@
 /**
- * What counts as activity for an Entra ID user or guest (DESIGN §2c): a sign-in of any kind,
- * creation, or (for a guest) redeeming the invitation. Shared by the DORMANT-ENTRA rules; pure.
+ * What counts as activity for identities that sign in themselves (Entra users and guests, DESIGN §2c; Workspace users and service accounts, §2d): a sign-in of any kind,
+ * creation, or (for a guest) redeeming the invitation. Shared by the DORMANT-ENTRA, -GWS and -GCP rules; pure.
  */
 import type { Identity } from '../model/identity.js';
 import { isWithinWindow } from '../model/time.js';
 import { daysSince } from './activity.js';
 import type { RuleContext } from './rule.js';
 
-export interface EntraActivity {
+export interface SignInActivity {
   /** The latest known activity. */
   lastActivityAt: string;
   daysSinceActivity: number;
@@ -27,7 +27,7 @@ function latest(a: string | null, b: string | null): string | null {
  * support a verdict (sign-in data unknown, creation time unknown without a sign-in, tracking
  * that began inside the window).
  */
-export function entraInactivity(identity: Identity, ctx: RuleContext): EntraActivity | null {
+export function signInInactivity(identity: Identity, ctx: RuleContext): SignInActivity | null {
   if (identity.enabled === false) return null;
   const signIn = identity.signIn;
   if (!signIn || signIn.lastUse === 'unknown') return null;
