@@ -34,17 +34,18 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
   // A run that began changing the item and never recorded its outcome was cut short (a crash).
   const finished = new Set(history.filter((e) => e.step === 'item').map((e) => e.runId));
   const resuming = history.some((e) => e.phase === 'intent' && e.step !== 'recheck' && !finished.has(e.runId));
-  const deleteStarted = history.some((e) => e.phase === 'intent' && e.step === 'delete-user');
-  const keyDeleteStarted = history.some((e) => e.phase === 'intent' && e.step.startsWith('delete-key'));
+  // Providers name their delete steps `delete-…` (delete-user, delete-service-account, delete-key:ID).
+  const deleteStarted =
+    item.action === 'delete-user' && history.some((e) => e.phase === 'intent' && e.step.startsWith('delete-'));
+  const keyDeleteStarted =
+    item.action === 'delete-key' && history.some((e) => e.phase === 'intent' && e.step.startsWith('delete-key'));
 
   await writeJournal(store.db, { ...at, step: 'recheck', phase: 'intent' });
   const verdict = await recheck(item, plan, provider, run.config, run.clock(), { resuming, expectDisabled: true });
   // A delete that started and whose identity is now gone finished before the crash.
   const finishedDelete =
     (deleteStarted && verdict.live === null) ||
-    (keyDeleteStarted &&
-      verdict.live !== null &&
-      !verdict.live.credentials.some((c) => c.id === item.credentialId));
+    (keyDeleteStarted && verdict.live !== null && !verdict.live.credentials.some((c) => c.id === item.credentialId));
   if (verdict.skip && !finishedDelete) {
     const reason = verdict.skip;
     await store.transaction(async (trx) => {

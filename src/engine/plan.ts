@@ -257,7 +257,16 @@ export function buildPlan(input: PlanInput): PlanOutput {
             reason: reasonFor(rule, f),
             deleteAfterDays: after,
           });
-          add(f, provider, then, f.credentialId, [f], thenSentence, new Date(now.getTime() + after * DAY_MS), disableId);
+          add(
+            f,
+            provider,
+            then,
+            f.credentialId,
+            [f],
+            thenSentence,
+            new Date(now.getTime() + after * DAY_MS),
+            disableId,
+          );
         }
       }
     }

@@ -48,7 +48,10 @@ export function stillMatches(item: PlanItem, live: Identity, config: Config, now
     item.action === 'delete-user'
       ? { ...live, enabled: true }
       : item.action === 'delete-key'
-        ? { ...live, credentials: live.credentials.map((c) => (c.id === item.credentialId ? { ...c, enabled: true } : c)) }
+        ? {
+            ...live,
+            credentials: live.credentials.map((c) => (c.id === item.credentialId ? { ...c, enabled: true } : c)),
+          }
         : live;
   const [evaluated] = evaluate([subject], config, now);
   const hits = evaluated?.hits ?? [];

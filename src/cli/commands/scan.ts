@@ -103,7 +103,9 @@ export function registerScan(program: Command, globals: () => GlobalFlags): void
       const ctx = buildContext(globals());
       const result = await runScan(ctx, flags);
       for (const w of result.warnings) ctx.log.warn(w);
-      if (flags.allowPartial) for (const f of result.failures ?? []) ctx.log.warn(`partial scan: ${f.provider} ${f.account} could not be read: ${f.reason}`);
+      if (flags.allowPartial)
+        for (const f of result.failures ?? [])
+          ctx.log.warn(`partial scan: ${f.provider} ${f.account} could not be read: ${f.reason}`);
       const format = (flags.format as Format | undefined) ?? defaultFormat(ctx, flags.output);
       const color = format === 'table' && ctx.stdoutIsTTY && !flags.output && !process.env.NO_COLOR;
       writeOutput(renderChunks(result, format, { color }), flags.output);

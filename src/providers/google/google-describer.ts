@@ -32,7 +32,7 @@ export const googleDescriber: ActionDescriber = {
       case 'delete-user':
         return user
           ? `Delete ${who} (undeletable for ${USER_UNDELETE_DAYS} days), ${after(r.deleteAfterDays, 'suspended')} (${why(r)})`
-          : `Delete ${who} (undeletable by its unique id for ${SERVICE_ACCOUNT_UNDELETE_DAYS} days; its keys are gone for good), ${after(r.deleteAfterDays, 'disabled')} (${why(r)})`;
+          : `Delete ${who} (undeletable by its unique id for ${SERVICE_ACCOUNT_UNDELETE_DAYS} days), ${after(r.deleteAfterDays, 'disabled')} (${why(r)})`;
       case 'deactivate-key':
         return `Disable ${key} (${why(r)})`;
       case 'delete-key':

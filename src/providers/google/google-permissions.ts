@@ -29,7 +29,6 @@ const SCAN_PERMS: Record<string, string> = {
     'last authentication of each service account (Policy Analyzer; in roles/policyanalyzer.activityAnalysisViewer)',
   'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query':
     'last authentication of each key (Policy Analyzer; in roles/policyanalyzer.activityAnalysisViewer)',
-  'resourcemanager.projects.get': 'read the configured projects',
   'resourcemanager.projects.list': 'find every project under google.cloud.organization and google.cloud.folders',
   'resourcemanager.folders.list': 'walk the folders under the organization or a folder',
 };

@@ -1,0 +1,120 @@
+/**
+ * The backup of a Google Cloud service account (version 1): the ServiceAccount resource and the
+ * metadata of its user-managed keys, taken before the first change and validated with its schema
+ * when read back. A key's private material is never in it: IAM gives it out only once, at creation.
+ */
+import { z } from 'zod';
+import { CloudError } from '../../errors.js';
+import type { BackupEnvelope } from '../../model/backup.js';
+import type { IdentityRef } from '../provider.js';
+import { getServiceAccount, listUserManagedKeys } from './cloud-collect.js';
+import { isUserManaged, keyIdOf } from './cloud-identity.js';
+import type { GoogleContext } from './google-context.js';
+
+export const CLOUD_BACKUP_VERSION = 1;
+
+const nullableString = z.string().nullable();
+
+export const cloudBackupDataSchema = z.strictObject({
+  serviceAccount: z.strictObject({
+    name: z.string().min(1),
+    projectId: z.string().min(1),
+    uniqueId: z.string().regex(/^\d+$/),
+    email: z.string().min(3),
+    displayName: nullableString,
+    description: nullableString,
+    oauth2ClientId: nullableString,
+    disabled: z.boolean(),
+    etag: nullableString,
+  }),
+  keys: z.array(
+    z.strictObject({
+      keyId: z.string().min(1),
+      name: z.string().min(1),
+      validAfterTime: z.string().min(1),
+      validBeforeTime: nullableString,
+      keyAlgorithm: nullableString,
+      keyOrigin: nullableString,
+      keyType: z.literal('USER_MANAGED'),
+      disabled: z.boolean(),
+    }),
+  ),
+});
+
+export type CloudBackupData = z.infer<typeof cloudBackupDataSchema>;
+
+const envelopeSchema = z.object({
+  provider: z.literal('google'),
+  kind: z.literal('service-account'),
+  version: z.literal(CLOUD_BACKUP_VERSION),
+  takenAt: z.string().min(1),
+  account: z.string().min(1),
+  identityId: z.string().min(1),
+  identityName: z.string().min(1),
+  data: cloudBackupDataSchema,
+});
+
+/** Validates a stored envelope; a field that does not fit is named in one line (exit 3). */
+export function readCloudBackup(envelope: BackupEnvelope<unknown>): BackupEnvelope<CloudBackupData> {
+  const result = envelopeSchema.safeParse(envelope);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue ? issue.path.map(String).join('.') : '';
+  const name =
+    typeof envelope?.identityName === 'string' && envelope.identityName ? envelope.identityName : 'an identity';
+  throw new CloudError(
+    `cannot read the backup of ${name}: ${field || 'envelope'}: ${issue?.message ?? 'unexpected shape'} (not a Google service account backup of version ${CLOUD_BACKUP_VERSION}); it cannot be restored automatically`,
+    'UnreadableBackup',
+  );
+}
+
+/** A full snapshot of one service account, read live by unique id. */
+export async function takeCloudBackup(
+  ctx: GoogleContext,
+  target: IdentityRef,
+  now: Date,
+): Promise<BackupEnvelope<CloudBackupData>> {
+  const gone = () =>
+    new CloudError(
+      `Google Cloud service account ${target.name} (${target.id}) no longer exists; nothing to back up`,
+      'NotFound',
+    );
+  const sa = await getServiceAccount(ctx, target.id);
+  if (!sa) throw gone();
+  const keys = await listUserManagedKeys(ctx, `projects/-/serviceAccounts/${sa.uniqueId}`);
+  if (keys === null) throw gone();
+  const data: CloudBackupData = {
+    serviceAccount: {
+      name: sa.name,
+      projectId: sa.projectId,
+      uniqueId: sa.uniqueId,
+      email: sa.email,
+      displayName: sa.displayName ?? null,
+      description: sa.description ?? null,
+      oauth2ClientId: sa.oauth2ClientId ?? null,
+      disabled: sa.disabled === true,
+      etag: sa.etag ?? null,
+    },
+    // Field by field, so nothing else the API might add (key material above all) is kept.
+    keys: keys.filter(isUserManaged).map((k) => ({
+      keyId: keyIdOf(k.name),
+      name: k.name,
+      validAfterTime: k.validAfterTime,
+      validBeforeTime: k.validBeforeTime ?? null,
+      keyAlgorithm: k.keyAlgorithm ?? null,
+      keyOrigin: k.keyOrigin ?? null,
+      keyType: 'USER_MANAGED' as const,
+      disabled: k.disabled === true,
+    })),
+  };
+  return {
+    provider: 'google',
+    kind: 'service-account',
+    version: CLOUD_BACKUP_VERSION,
+    takenAt: now.toISOString(),
+    account: sa.projectId,
+    identityId: sa.uniqueId,
+    identityName: sa.email,
+    data,
+  };
+}
