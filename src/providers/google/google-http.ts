@@ -13,7 +13,7 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 /** `/admin/directory/v1/users/123/aliases` → `admin/directory/v1/users/{id}/aliases`: names no user. */
 export function routeOf(url: URL): string {
   const literal =
-    /^(v\d+|admin|directory|reports|activity|users|applications|login|aliases|groups|members|projects|serviceAccounts|keys|locations|global|activityTypes|serviceAccountLastAuthentication|serviceAccountKeyLastAuthentication|folders|token|undelete|-)$/;
+    /^(v\d+|admin|directory|reports|activity|users|applications|login|aliases|groups|members|projects|serviceAccounts|keys|locations|global|activityTypes|serviceAccountLastAuthentication|serviceAccountKeyLastAuthentication|folders|token|undelete|activities|-)$/;
   return url.pathname
     .split('/')
     .filter(Boolean)
