@@ -1,7 +1,8 @@
 /**
  * `dormant demo`: the whole flow on shipped example data, no cloud account needed. First one
- * scan of examples/credential-report.csv (an AWS account) and examples/entra/tenant.json (an
- * Entra tenant), then the same identities in simulated in-memory clouds: plan → approve/deny →
+ * scan of examples/credential-report.csv (an AWS account), examples/entra/tenant.json (an
+ * Entra tenant) and examples/google/tenant.json (a Google Workspace customer and two Cloud
+ * projects), then the same identities in simulated in-memory clouds: plan → approve/deny →
  * apply → restore, on a throwaway SQLite store. Nothing leaves the machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { restore } from '../../engine/restore.js';
 import { scan } from '../../engine/scan.js';
 import { parseCredentialReport } from '../../providers/aws/aws-credential-report.js';
 import { openDemoEntra } from '../../providers/entra/entra-memory.js';
+import { openDemoGoogle } from '../../providers/google/memory/google-tenant-file.js';
 import { FileProvider } from '../../providers/file/file-provider.js';
 import { MemoryAccount } from '../../providers/memory/memory-provider.js';
 import { renderTable } from '../../report/table.js';
@@ -38,32 +40,40 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
       const ctx = buildContext({ ...globals(), config: `${EXAMPLES_DIR}dormant.yml` });
       const reportPath = `${EXAMPLES_DIR}credential-report.csv`;
       const tenantPath = `${EXAMPLES_DIR}entra/tenant.json`;
+      const googlePath = `${EXAMPLES_DIR}google/tenant.json`;
       const now = new Date(DEMO_AS_OF);
       // The demo tenant is read with the demo's config (exemptions, window) and its own tenant id.
       const entraScan = await openDemoEntra(tenantPath, { config: ctx.config });
-      const result = await scan([new FileProvider(reportPath), entraScan.scanner], { config: ctx.config, now });
+      const googleScan = openDemoGoogle(googlePath, { config: ctx.config });
+      const result = await scan([new FileProvider(reportPath), entraScan.scanner, googleScan.scanner], {
+        config: googleScan.config,
+        now,
+      });
       const color = ctx.stdoutIsTTY && !process.env.NO_COLOR;
       const count = (p: string) => result.identities.filter((i) => i.provider === p).length;
       out(
-        `dormant demo — 1. scan: examples/credential-report.csv (AWS, ${count('aws')} users) and examples/entra/tenant.json (Entra ID, ${count('entra')} users) as of ${DEMO_AS_OF}`,
+        `dormant demo — 1. scan: examples/credential-report.csv (AWS, ${count('aws')} users), examples/entra/tenant.json (Entra ID, ${count('entra')} users) and examples/google/tenant.json (Google, ${count('google')} users and service accounts) as of ${DEMO_AS_OF}`,
       );
       out();
       process.stdout.write(renderTable(result, { color }));
 
       out();
       out(
-        'dormant demo — 2. retire safely, in a simulated AWS account and Entra tenant (in memory: no cloud is called)',
+        'dormant demo — 2. retire safely, in a simulated AWS account, Entra tenant and Google tenant (in memory: no cloud is called)',
       );
-      const config = ctx.config;
+      const config = googleScan.config;
       config.remediation.deleteAfterDays = 0; // so the demo shows the delete and the restore at once
+      // The demo's Google project has 5 service accounts: one action there is 20% of that account.
+      config.remediation.maxActionsPercent = Math.max(config.remediation.maxActionsPercent, 25);
       const parsed = parseCredentialReport(readFileSync(reportPath, 'utf8'), reportPath);
       const account = MemoryAccount.fromIdentities(parsed.accounts[0] ?? '123456789012', parsed.identities);
       account.settings = { disableUser: config.remediation.disableUser };
       const tenant = await openDemoEntra(tenantPath, { config });
+      const google = openDemoGoogle(googlePath, { config });
       const dir = mkdtempSync(join(tmpdir(), 'dormant-demo-'));
       const store = await Store.open(join(dir, 'state.db'));
       try {
-        const live = await scan([account, tenant.scanner], { config, now });
+        const live = await scan([account, tenant.scanner, google.scanner], { config, now });
         const { plan, notes } = await storePlan(store, live, config, 'demo', now);
         out(`$ dormant plan`);
         process.stdout.write(planText(plan, notes));
@@ -73,6 +83,8 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
           ...pick('quinn.foster'),
           ...pick('peter.walsh').slice(0, 1),
           ...pick('bob.kelly@contoso.com'),
+          ...pick('ben.ortiz@example.com'),
+          ...pick('ci-deployer@acme-prod.iam.gserviceaccount.com'),
         ];
         const denySeqs = pick('sofia.garcia');
         out();
@@ -106,7 +118,7 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
 
         out();
         out(`$ dormant apply ${plan.id}`);
-        const report = await apply(store, [account, tenant.remediation], {
+        const report = await apply(store, [account, tenant.remediation, google.remediation], {
           planId: plan.id,
           config,
           by: 'alice',
@@ -117,16 +129,26 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
           `${report.done.length} done, ${report.skipped.length} skipped, ${report.failed.length} failed (each change was re-checked, backed up and journaled first)`,
         );
 
-        // One restore per provider: an IAM user rebuilt from its backup, an Entra user brought back from deletedItems.
-        const deleted = ['aws', 'entra'].flatMap((p) =>
-          report.done.filter((i) => i.action === 'delete-user' && i.provider === p).slice(0, 1),
-        );
+        // One restore per provider: an IAM user rebuilt from its backup, an Entra user brought back
+        // from deletedItems, a Workspace user undeleted.
+        const deleted = [
+          ...['aws', 'entra', 'google'].flatMap((p) =>
+            report.done.filter((i) => i.action === 'delete-user' && i.provider === p).slice(0, 1),
+          ),
+          // And a service account whose key was deleted: restore says plainly that a key cannot come back.
+          ...report.done.filter((i) => i.action === 'delete-key').slice(0, 1),
+        ];
         for (const d of deleted) {
           out();
           out(`$ dormant restore ${d.identityName}`);
-          const { backup, report: r } = await restore(store, [account, tenant.remediation], d.identityName, {
-            by: 'alice',
-          });
+          const { backup, report: r } = await restore(
+            store,
+            [account, tenant.remediation, google.remediation],
+            d.identityName,
+            {
+              by: 'alice',
+            },
+          );
           out(`Restored ${backup.identityName} from backup ${backup.id}`);
           for (const s of r.restored) out(`  restored: ${s}`);
           for (const s of r.cannotRestore) out(`  cannot restore: ${s}`);
@@ -135,6 +157,8 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
         await store.close();
         tenant.close();
         entraScan.close();
+        google.close();
+        googleScan.close();
         rmSync(dir, { recursive: true, force: true });
       }
       out();
@@ -145,5 +169,8 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
       out('  dormant scan --provider entra                 # an Entra ID tenant (entra: in dormant.yml), read-only');
       out('  dormant permissions --mode scan               # the IAM policy a scan needs (--mode remediate for apply)');
       out('  dormant permissions --provider entra          # the Graph application permissions');
+      out(
+        '  dormant scan --provider google                # Google Workspace and Cloud (google: in dormant.yml), read-only',
+      );
     });
 }
