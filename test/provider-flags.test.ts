@@ -23,7 +23,7 @@ describe('--provider', () => {
     const r = await runCli(['scan', '--provider', 'aws,gcp', '--from-report', REPORT], { cwd });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([
-      "dormant: unknown provider 'gcp' in --provider; choose from aws, entra (comma-separated)",
+      "dormant: unknown provider 'gcp' in --provider; choose from aws, entra, google (comma-separated)",
     ]);
   });
 

@@ -57,6 +57,15 @@ export function commandWord(argv: string[]): string | undefined {
   return undefined;
 }
 
+/** Commander's error message as one line: `unknown command 'scann'; did you mean scan?`. */
+function oneLine(message: string): string {
+  return message
+    .replace(/^error: /, '')
+    .trim()
+    .replace(/\s*\n\s*\(Did you mean (.*?)\?\)/g, '; did you mean $1?')
+    .replace(/\s*\n\s*/g, ' ');
+}
+
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('dormant')
     .description('Find cloud identities nobody uses any more and retire them safely.')
@@ -73,9 +82,9 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
     .option('--quiet', 'only errors on stderr')
     .option('--verbose', 'debug lines and stack traces on stderr')
     .configureOutput({
-      // One line, like every other error (README "Exit codes").
-      outputError: (message, write) =>
-        write(`dormant: ${message.replace(/^error: /, '').trim()} (run dormant --help for usage)\n`),
+      // One line, like every other error (README "Exit codes"): commander puts its
+      // "(Did you mean …?)" for a mistyped command or option on a line of its own.
+      outputError: (message, write) => write(`dormant: ${oneLine(message)} (run dormant --help for usage)\n`),
     })
     .exitOverride();
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();

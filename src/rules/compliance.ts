@@ -1,6 +1,18 @@
 /**
- * The one table of compliance references (DESIGN §2). The README's rule table is
- * generated from the same data (see `dormant rules`), so they cannot drift.
+ * The one table of compliance references (DESIGN §2). Each reference names the exact clause.
+ * The README's compliance table lists the same strings, and compliance.test.ts fails when
+ * the two differ, so they cannot drift.
+ *
+ * Added for issue 13 (the frameworks the rule pages this project grew from cite):
+ * - APRA CPS 234 para 21: an APRA-regulated entity must have information security controls to
+ *   protect its information assets, implemented in a timely manner and commensurate with the
+ *   threats, the assets' criticality and sensitivity, and their stage in the life-cycle (the
+ *   "Implementation of controls" paragraph; access removal and review are APRA's CPG 234
+ *   guidance under it).
+ * - MAS TRM 2021 9.1: Technology Risk Management Guidelines (January 2021), section 9 Access
+ *   Control, 9.1 User Access Management (granting, reviewing and revoking user access).
+ * - GDPR Art. 32(1)(b): "the ability to ensure the ongoing confidentiality, integrity,
+ *   availability and resilience of processing systems and services".
  */
 export const UNUSED_CREDENTIALS = [
   'CIS AWS 1.12 (v3.0)',
@@ -13,6 +25,9 @@ export const UNUSED_CREDENTIALS = [
   'SOC 2 CC6.3',
   'HIPAA 164.308(a)(3)(ii)(C)',
   'ISO 27001:2022 A.5.18',
+  'APRA CPS 234 para 21',
+  'MAS TRM 2021 9.1',
+  'GDPR Art. 32(1)(b)',
 ] as const;
 
 export const KEY_ROTATION = [

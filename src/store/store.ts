@@ -76,13 +76,48 @@ function describeOpenError(location: StoreLocation, err: unknown): DormantError 
   return new StoreError(`cannot open store ${where}: ${(e?.message ?? String(err)).split('\n')[0]}`, { cause: err });
 }
 
+/**
+ * A read-only command found no store: a SQLite file that does not exist yet. Exit 2 (the
+ * command asked about something that cannot be there), naming what creates the store.
+ */
+export class NoStoreError extends UsageError {
+  constructor(readonly where: string) {
+    super(noStoreYet(where));
+  }
+}
+
+/** `no store at .dormant/state.db yet; 'dormant plan' creates it (or pass --db …)`. */
+export function noStoreYet(where: string): string {
+  return `no store at ${where} yet; 'dormant plan' creates it (or pass --db if it is elsewhere)`;
+}
+
+export interface OpenOptions {
+  /**
+   * false: open only a SQLite store that already exists; a missing file throws NoStoreError
+   * and nothing is created (no directory, no file, no migrations). PostgreSQL and `:memory:`
+   * open as usual. Default true.
+   */
+  create?: boolean;
+}
+
 export class Store {
   private constructor(
     readonly db: Kysely<Database>,
     readonly location: StoreLocation,
   ) {}
 
-  static async open(url: string): Promise<Store> {
+  /** A store that exists, or null for a SQLite file that is not there yet (nothing created). */
+  static async openExisting(url: string): Promise<Store | null> {
+    try {
+      return await Store.open(url, { create: false });
+    } catch (err) {
+      if (err instanceof NoStoreError) return null;
+      throw err;
+    }
+  }
+
+  static async open(url: string, options: OpenOptions = {}): Promise<Store> {
+    const create = options.create ?? true;
     const location = parseStoreUrl(url);
     let db: Kysely<Database>;
     try {
@@ -91,9 +126,14 @@ export class Store {
           if (existsSync(location.target) && statSync(location.target).isDirectory()) {
             throw new UsageError(`store ${location.target} is a directory; pass a file path to --db`);
           }
-          mkdirSync(dirname(location.target), { recursive: true });
+          if (!create && !existsSync(location.target)) throw new NoStoreError(location.target);
+          if (create) mkdirSync(dirname(location.target), { recursive: true });
         }
-        const sqlite = new SqliteDatabase(location.target, { fileMustExist: false });
+        // Without create, a file removed since the check above fails to open (SQLITE_CANTOPEN)
+        // rather than being created empty.
+        const sqlite = new SqliteDatabase(location.target, {
+          fileMustExist: !create && location.target !== ':memory:',
+        });
         // Refuse a damaged file before anything (WAL, migrations) writes to it.
         const check = sqlite.pragma('quick_check', { simple: true }) as unknown;
         if (check !== 'ok') {

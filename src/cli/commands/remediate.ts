@@ -9,7 +9,7 @@ import { EXIT, UsageError } from '../../errors.js';
 import type { Plan } from '../../model/plan.js';
 import { findBackup } from '../../engine/restore.js';
 import { getPlan } from '../../store/plans.js';
-import { Store } from '../../store/store.js';
+import { noStoreYet, parseStoreUrl, Store } from '../../store/store.js';
 import { openFor } from '../sessions.js';
 import { type CommandContext, buildContext, parseIntFlag, type GlobalFlags } from '../context.js';
 import { operatorName } from '../operator.js';
@@ -17,6 +17,25 @@ import { addScanOptions, partialFailure, runScan, type ScanFlags } from './scan.
 
 export async function withStore<T>(ctx: CommandContext, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await Store.open(ctx.config.store.url);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * For commands that only read when the store is missing (history; apply, approve, deny and
+ * restore, whose plan or backup cannot exist without one): a SQLite store that does not exist
+ * yet is never created; `missing` answers instead, given the sentence that says so.
+ */
+export async function withExistingStore<T>(
+  ctx: CommandContext,
+  missing: (noStore: string) => T | Promise<T>,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await Store.openExisting(ctx.config.store.url);
+  if (!store) return missing(noStoreYet(parseStoreUrl(ctx.config.store.url).target));
   try {
     return await fn(store);
   } finally {
@@ -104,7 +123,10 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
       ) => {
         const ctx = buildContext(globals());
         const snoozeDays = flags.snooze !== undefined ? parseIntFlag('--snooze', flags.snooze, 1, 3650) : undefined;
-        await withStore(ctx, async (store) => {
+        const noPlan = (noStore: string) => {
+          throw new UsageError(`plan ${planId} not found: ${noStore}`);
+        };
+        await withExistingStore(ctx, noPlan, async (store) => {
           const result = await decide(store, {
             planId,
             items,
@@ -135,7 +157,10 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
       const ctx = buildContext(globals());
       const maxActions =
         flags.maxActions !== undefined ? parseIntFlag('--max-actions', flags.maxActions, 0, 100_000) : undefined;
-      await withStore(ctx, async (store) => {
+      const noPlan = (noStore: string) => {
+        throw new UsageError(`plan ${planId} not found: ${noStore}`);
+      };
+      await withExistingStore(ctx, noPlan, async (store) => {
         const plan = await getPlan(store.db, planId);
         if (!plan) throw new UsageError(`plan ${planId} not found; 'dormant history' lists the plans`);
         // Open exactly the providers the plan's items belong to.
@@ -188,7 +213,10 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
           );
         }
       }
-      await withStore(ctx, async (store) => {
+      const noBackup = (noStore: string) => {
+        throw new UsageError(`no backup found for '${target}': ${noStore}`);
+      };
+      await withExistingStore(ctx, noBackup, async (store) => {
         const found = await findBackup(store, target);
         const remediation = await openFor(ctx, [found.provider]);
         try {
@@ -219,7 +247,12 @@ export function registerRemediation(program: Command, globals: () => GlobalFlags
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (flags: { format: string }) => {
       const ctx = buildContext(globals());
-      await withStore(ctx, async (store) => {
+      const empty = (noStore: string) => {
+        // Nothing was ever planned here: the empty history, and in a table, why.
+        if (flags.format === 'json') process.stdout.write(`${JSON.stringify({ plans: [], events: [] }, null, 2)}\n`);
+        else process.stdout.write(`No plans yet: ${noStore}.\n`);
+      };
+      await withExistingStore(ctx, empty, async (store) => {
         const doc = await history(store);
         if (flags.format === 'json') {
           process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

@@ -159,7 +159,69 @@ function repairUnquotedName(header: string[], row: string[]): string[] | null {
   return [user, arn, ...row.slice(2 * k + 2)];
 }
 
+/** The columns of a header row that the parser needs and it lacks. */
+function missingColumns(header: readonly string[]): string[] {
+  const have = new Set(header.map((h) => h.trim().toLowerCase()));
+  return REQUIRED.filter((c) => !have.has(c));
+}
+
+function notAReport(label: string, missing: readonly string[]): UsageError {
+  return new UsageError(
+    `${label}: not a credential report, missing column(s) ${missing.join(', ')}; export it with 'aws iam get-credential-report'`,
+  );
+}
+
+/** At most `max` characters of `line`, control and bidi characters shown as `?`: safe to print. */
+function preview(line: string, max = 60): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = line.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd]/g, '?');
+  const chars = [...safe];
+  return chars.length > max ? `${chars.slice(0, max).join('')}…` : safe;
+}
+
+/** The first line that is not empty (the parser skips empty lines too), without splitting the whole text. */
+function firstLine(text: string): string | undefined {
+  const eol = /\r\n|\n|\r/g;
+  let start = 0;
+  for (;;) {
+    const m = eol.exec(text);
+    const end = m ? m.index : text.length;
+    if (end > start) return text.slice(start, end);
+    if (!m) return undefined;
+    start = m.index + m[0].length;
+  }
+}
+
+/**
+ * Read the header before the body: a file that is not a credential report at all (a README, a
+ * JSON document, another CSV) is said to be one, with what its first line holds, instead of
+ * failing somewhere in its body as malformed CSV.
+ */
+function checkHeader(text: string, label: string): void {
+  const first = firstLine(text.replace(/^\uFEFF/, ''));
+  if (first === undefined) throw new UsageError(`${label}: the credential report is empty; export it again`);
+  let header: string[] | undefined;
+  // A report's header is a few hundred characters; a longer first line is something else.
+  if (first.length <= 4096) {
+    try {
+      const records = parse(first, { relax_column_count: true, relax_quotes: true }) as string[][];
+      header = records[0];
+    } catch {
+      header = undefined;
+    }
+  }
+  const columns = new Set((header ?? []).map((h) => h.trim().toLowerCase()));
+  if (!columns.has('user') || !columns.has('arn')) {
+    throw new UsageError(
+      `${label} is not an IAM credential report: its first line ('${preview(first)}') lacks the user, arn, … columns; export one with 'aws iam get-credential-report'`,
+    );
+  }
+  const missing = missingColumns(header ?? []);
+  if (missing.length > 0) throw notAReport(label, missing);
+}
+
 export function parseCredentialReport(text: string, label: string): ParsedReport {
+  checkHeader(text, label);
   let rows: string[][];
   let lines: number[];
   try {
@@ -192,12 +254,9 @@ export function parseCredentialReport(text: string, label: string): ParsedReport
     rows[r] = repaired;
   }
   const index = new Map(header.map((h, i) => [h.trim().toLowerCase(), i]));
-  const missing = REQUIRED.filter((c) => !index.has(c));
-  if (missing.length > 0) {
-    throw new UsageError(
-      `${label}: not a credential report, missing column(s) ${missing.join(', ')}; export it with 'aws iam get-credential-report'`,
-    );
-  }
+  // checkHeader read the first line; a header the full parse reads differently is checked again.
+  const missing = missingColumns(header);
+  if (missing.length > 0) throw notAReport(label, missing);
 
   const identities: Identity[] = [];
   const accounts = new Set<string>();
