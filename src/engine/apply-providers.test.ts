@@ -1,211 +1,31 @@
-// The same engine guarantees on both providers (issue 7): the AWS provider's in-memory IAM
-// account and the Entra provider's own code over an in-memory Graph. Each world plans its stale
+// The same engine guarantees on every provider: the AWS provider's in-memory IAM account, the
+// Entra provider's own code over an in-memory Graph and the Google provider's own code over the
+// in-memory Google APIs (worlds in test/support/engineWorlds.ts). Each world plans its stale
 // identities and the engine must: act only on approved items, back up before the first change,
 // journal every step as intent then outcome, refuse the whole run on a protected identity or a
 // limit with nothing changed, skip an identity with activity after the plan, resume a failed
 // item exactly once, change nothing in a dry run, and restore from the backup.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Config, parseConfig } from '../config/config.js';
 import { GuardError } from '../errors.js';
-import type { Identity } from '../model/identity.js';
 import type { Plan } from '../model/plan.js';
-import type { MemoryTenant } from '../providers/entra/entra-memory.js';
-import { openDemoEntra } from '../providers/entra/entra-memory.js';
-import { MemoryAccount } from '../providers/memory/memory-provider.js';
-import type { RemediationProvider, ScanProvider, StepRunner } from '../providers/provider.js';
 import { listBackups } from '../store/backups.js';
 import { journalFor } from '../store/journal.js';
 import { getPlan } from '../store/plans.js';
 import { Store } from '../store/store.js';
+import { awsWorld, entraWorld, googleWorld, LATER, NOW, STALE, type World } from '../../test/support/engineWorlds.js';
 import { apply } from './apply.js';
 import { decide } from './decide.js';
 import { restore } from './restore.js';
 import { scan } from './scan.js';
 import { storePlan } from './storePlan.js';
 
-const NOW = new Date('2026-11-22T12:00:00Z');
-const LATER = new Date('2026-11-22T14:00:00Z');
-const STALE = ['ada', 'ben', 'cy'];
-
-interface World {
-  scanner: ScanProvider;
-  remediation: RemediationProvider;
-  config: Config;
-  /** The name the plan uses for a stale identity. */
-  nameOf(stale: string): string;
-  /** Mutating calls the simulated cloud has seen. */
-  writes(): number;
-  /** The identity signs in after the plan was made. */
-  signIn(stale: string, at: Date): void;
-  /** Whether the identity still exists (not deleted). */
-  exists(stale: string): boolean;
-  /** Plan an action on the identity its provider protects (forged: the planner never plans it). */
-  protectedName: string;
-  /** Make the next perform() of this identity (of this action, if given) fail once after its first step. */
-  failOnce(stale: string, action?: string): void;
-  /** Someone turns the identity back on at its provider (outside dormant). */
-  reEnable(stale: string): void;
-}
-
-const base = (extra: object = {}) =>
-  parseConfig({ remediation: { deleteAfterDays: 0, maxActionsPercent: 100, maxActionsPerRun: 50 }, ...extra });
-
-/** Wraps a provider so perform() can fail once, after its first journaled step, like a 500 mid-item. */
-function flaky(inner: RemediationProvider): {
-  provider: RemediationProvider;
-  failOnce(name: string, action?: string): void;
-} {
-  const failing = new Set<string>();
-  const provider: RemediationProvider = {
-    provider: inner.provider,
-    reread: (t) => inner.reread(t),
-    isDisabled: (l) => inner.isDisabled(l),
-    backup: (t) => inner.backup(t),
-    readBackup: (e) => inner.readBackup(e),
-    restore: (b, o, s) => inner.restore(b, o, s),
-    evidence: (t) => inner.evidence(t),
-    async perform(action, target, steps: StepRunner) {
-      if (failing.delete(target.identity.name) || failing.delete(`${target.identity.name}|${action}`)) {
-        await steps.step('first-step-of-a-failing-call', async () => undefined);
-        throw new Error('the cloud failed with HTTP 500 after 5 attempts; retry later');
-      }
-      return inner.perform(action, target, steps);
-    },
-  };
-  return { provider, failOnce: (name, action) => failing.add(action ? `${name}|${action}` : name) };
-}
-
-function awsWorld(): World {
-  const stale = (name: string): Identity => ({
-    provider: 'aws',
-    account: '123456789012',
-    kind: 'user',
-    id: `arn:aws:iam::123456789012:user/${name}`,
-    name,
-    path: '/',
-    createdAt: '2025-01-01T00:00:00Z',
-    credentials: [
-      {
-        kind: 'password',
-        id: null,
-        status: 'enabled',
-        enabled: true,
-        createdAt: '2025-01-01T00:00:00Z',
-        lastUse: 'used',
-        lastUsedAt: '2025-02-01T00:00:00Z',
-      },
-    ],
-    lastSignInAt: '2025-02-01T00:00:00Z',
-  });
-  const active = (name: string): Identity => {
-    const i = stale(name);
-    i.credentials[0]!.lastUsedAt = '2026-11-21T00:00:00Z';
-    return { ...i, lastSignInAt: '2026-11-21T00:00:00Z' };
-  };
-  const account = MemoryAccount.fromIdentities('123456789012', [
-    ...STALE.map(stale),
-    ...Array.from({ length: 8 }, (_, i) => active(`active-${i}`)),
-    stale('dormant-runner'),
-  ]);
-  const f = flaky(account);
-  return {
-    scanner: account,
-    remediation: f.provider,
-    config: base(),
-    nameOf: (s) => s,
-    writes: () => account.calls.length,
-    signIn(s, at) {
-      const u = account.users.get(s)!.identity;
-      u.lastSignInAt = at.toISOString();
-      u.credentials[0]!.lastUsedAt = at.toISOString();
-    },
-    exists: (s) => account.users.has(s),
-    protectedName: 'dormant-runner',
-    failOnce: (s, action) => f.failOnce(s, action),
-    reEnable(s) {
-      account.users.get(s)!.identity.credentials.push({
-        kind: 'password',
-        id: null,
-        status: 'enabled',
-        enabled: true,
-        // Its old password put back (a new one would also count as activity after the plan).
-        createdAt: '2025-01-01T00:00:00Z',
-        lastUse: 'used',
-        lastUsedAt: '2025-02-01T00:00:00Z',
-      });
-    },
-  };
-}
-
-async function entraWorld(dir: string): Promise<World> {
-  const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-  const user = (n: number, name: string, lastSignIn: string) => ({
-    id: id(n),
-    userPrincipalName: `${name}@contoso.com`,
-    displayName: name,
-    mail: `${name}@contoso.com`,
-    createdDateTime: '2024-01-01T00:00:00Z',
-    signInActivity: {
-      lastSignInDateTime: lastSignIn,
-      lastNonInteractiveSignInDateTime: lastSignIn,
-      lastSuccessfulSignInDateTime: lastSignIn,
-    },
-  });
-  const users = [
-    ...STALE.map((s, i) => user(i + 1, s, '2025-02-01T00:00:00Z')),
-    ...Array.from({ length: 8 }, (_, i) => user(20 + i, `active-${i}`, '2026-11-21T00:00:00Z')),
-    user(99, 'root-admin', '2025-02-01T00:00:00Z'),
-  ];
-  const file = join(dir, 'tenant.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      tenantId: '11111111-2222-4333-8444-555555555555',
-      asOf: NOW.toISOString(),
-      users,
-      groups: [{ id: 'g-1', displayName: 'Finance', members: [id(1), id(2)] }],
-      directoryRoles: [
-        {
-          id: 'r-1',
-          displayName: 'Global Administrator',
-          roleTemplateId: '62e90394-69f5-4237-9190-012177145e10',
-          members: [id(99)],
-        },
-      ],
-    }),
-  );
-  let clock = NOW;
-  const session = await openDemoEntra(file, { config: base(), clock: () => clock });
-  const tenant: MemoryTenant = session.tenant;
-  const f = flaky(session.remediation);
-  const upn = (s: string) => `${s}@contoso.com`;
-  const byName = (s: string) => [...tenant.users.values()].find((u) => u.userPrincipalName === upn(s));
-  return {
-    scanner: session.scanner,
-    remediation: f.provider,
-    config: session.config,
-    nameOf: upn,
-    writes: () => tenant.writes.length,
-    signIn(s, at) {
-      clock = LATER;
-      const u = byName(s)!;
-      u.signInActivity = { ...u.signInActivity!, lastSignInDateTime: at.toISOString() };
-    },
-    exists: (s) => byName(s) !== undefined,
-    protectedName: upn('root-admin'),
-    failOnce: (s, action) => f.failOnce(upn(s), action),
-    reEnable(s) {
-      byName(s)!.accountEnabled = true;
-    },
-  };
-}
-
 const WORLDS: [string, (dir: string) => Promise<World> | World][] = [
   ['aws (in-memory IAM account)', () => awsWorld()],
   ['entra (Entra provider on an in-memory Graph)', (dir) => entraWorld(dir)],
+  ['google (Workspace provider on the in-memory Google APIs)', () => googleWorld()],
 ];
 
 describe.each(WORLDS)('the engine on %s', (_label, make) => {
