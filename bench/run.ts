@@ -5,6 +5,7 @@
 //   npm run bench                      all benchmarks, budget mode
 //   npm run bench -- --full            1 warm-up + all runs for every approach (slow on moto)
 //   npm run bench -- --only scan --runs 3 --budget 30
+//   npm run bench -- --only google     Workspace + Cloud scan on the in-memory Google APIs
 //
 // Exit code: 0 when every goal passes, 1 when a goal fails, 2 when a benchmark could not run.
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import { type BenchOutcome, type Goal, fmtMs, table } from './bench-util.js';
 import { runApplyBench } from './apply.js';
 import { runScanBench } from './scan.js';
 import { runEntraBench } from './entra.js';
+import { runGoogleBench } from './google.js';
 
 export interface BenchRunOptions {
   full: boolean;
@@ -37,6 +39,10 @@ export const BENCHMARKS: Benchmark[] = [
   },
   { name: 'apply', run: () => runApplyBench({ users: 1000 }) },
   { name: 'entra', run: () => runEntraBench({ users: 20_000 }) },
+  {
+    name: 'google',
+    run: () => runGoogleBench({ users: 10_000, projects: 50, accountsPerProject: 20, concurrency: 8, latencyMs: 50 }),
+  },
 ];
 
 function positiveNumber(flag: string, value: string | undefined): number | undefined {
