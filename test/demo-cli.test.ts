@@ -50,7 +50,7 @@ describe('dormant demo', () => {
     expect(run.stdout).not.toMatch(/Disable Entra user lara\.novak/);
     expect(run.stdout).toMatch(/Suspend Workspace user ben\.ortiz@example\.com \(inactive \d+ days\)/);
     expect(run.stdout).toMatch(
-      /Delete key 9f8e7d6c5b4a\w+ of service account ci-deployer@acme-prod\.iam\.gserviceaccount\.com, once it is disabled .*; a deleted key cannot come back/,
+      /Delete key 9f8e7d6c5b4a\w+ of service account ci-deployer@acme-prod\.iam\.gserviceaccount\.com, 3 days after it is disabled .*; a deleted key cannot come back/,
     );
     expect(run.stdout).toMatch(/note: gail\.reyes@example\.com: protected \(a Workspace delegated admin\)/);
   });
@@ -60,7 +60,9 @@ describe('dormant demo', () => {
     expect(run.stdout).toMatch(/^done: Delete Entra user bob\.kelly@contoso\.com/m);
     expect(run.stdout).toMatch(/^done: Delete Workspace user ben\.ortiz@example\.com/m);
     expect(run.stdout).toMatch(/^done: Delete key 9f8e7d6c5b4a\w+ of service account ci-deployer/m);
-    expect(run.stdout).toMatch(/^9 done, 0 skipped, 0 failed/m);
+    expect(run.stdout).toMatch(/^8 done, 0 skipped, 0 failed, 1 waiting/m);
+    expect(run.stdout).toMatch(/^\$ dormant apply pl-\w+ +# 3 days later$/m);
+    expect(run.stdout).toMatch(/^1 done, 0 skipped, 0 failed$/m);
     expect(run.stdout).toMatch(/restored: user ben\.ortiz@example\.com undeleted into \/Engineering/);
     expect(run.stdout).toMatch(/restored: alias ben@example\.com/);
     expect(run.stdout).toMatch(

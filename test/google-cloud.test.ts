@@ -244,7 +244,8 @@ describe('remediation', () => {
       [keys[0], 'used'],
       [keys[1], 'never'],
     ]);
-    expect(memory.calls.filter((c) => c.name === 'policyanalyzer.activities.query')).toHaveLength(2);
+    // One query for the account and one per key: Policy Analyzer's filter takes one resource name.
+    expect(memory.calls.filter((c) => c.name === 'policyanalyzer.activities.query')).toHaveLength(3);
     state.deleteServiceAccount(sa);
     expect(await remediation.reread(ref(sa))).toBeNull();
   });

@@ -184,7 +184,7 @@ describe('google.credentialsFile checks (exit 2, one line)', () => {
     [
       'an authorized_user file',
       JSON.stringify({ type: 'authorized_user', client_id: 'x', refresh_token: 'y' }),
-      /is a 'authorized_user' credential, not a service account key/,
+      /is an 'authorized_user' credential, not a service account key/,
     ],
     ['no private key', JSON.stringify({ type: 'service_account', client_email: 'a@b' }), /has no "private_key"/],
     [

@@ -322,8 +322,27 @@ describe('Workspace remediation', () => {
       'alias s2@example.com: another user or group now has this address',
       'member of group gone@example.com: it no longer exists',
     ]);
-    expect(report.warnings).toEqual([expect.stringMatching(/already suspended before dormant acted/)]);
+    expect(report.warnings).toEqual([expect.stringMatching(/is suspended, but not by dormant: it stays suspended/)]);
     expect(w.state.lookup(u.id!)?.suspended).toBe(true);
+  });
+
+  it('with the record of what dormant did, unsuspends only a user dormant suspended', async () => {
+    const w = seeded();
+    const u = w.state.addUser({ primaryEmail: 'rec@example.com', creationTime: '2024-01-01T00:00:00Z' });
+    const backup = await w.remediation.backup(w.ref(u));
+    // Suspended by someone else after the backup, and dormant did nothing: it stays suspended.
+    w.state.lookup(u.id!)!.suspended = true;
+    const untouched = await w.remediation.restore(backup, { changes: [] }, new RecordingSteps());
+    expect(untouched.warnings).toEqual([expect.stringMatching(/is suspended, but not by dormant/)]);
+    expect(w.state.lookup(u.id!)?.suspended).toBe(true);
+    // dormant's own suspend is undone.
+    const undone = await w.remediation.restore(
+      backup,
+      { changes: [{ action: 'disable-user', credentialId: null }] },
+      new RecordingSteps(),
+    );
+    expect(undone.restored.join(' ')).toMatch(/unsuspended/);
+    expect(w.state.lookup(u.id!)?.suspended).toBe(false);
   });
 
   it('restores a user that was only suspended by unsuspending it', async () => {

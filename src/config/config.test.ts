@@ -56,6 +56,17 @@ describe('parseConfig defaults', () => {
         signInEvidenceDepth: 10,
         maxAttempts: 5,
       },
+      google: {
+        enabled: false,
+        credentialsFile: null,
+        subject: null,
+        customer: 'my_customer',
+        workspace: { enabled: true, exemptUsers: [], exemptOrgUnits: [] },
+        cloud: { enabled: true, projects: [], organization: null, folders: [], concurrency: 8 },
+        rootUrls: { directory: null, iam: null, policyAnalyzer: null, resourceManager: null, token: null },
+        loginEvidenceDepth: 10,
+        maxAttempts: 6,
+      },
       aws: {
         profile: null,
         region: 'us-east-1',
@@ -253,6 +264,23 @@ describe('rules by name and by id', () => {
     const days = Object.fromEntries(
       RULES.filter((r) => r.name === 'inactive-user').map((r) => [r.id, ruleDays(r, config)]),
     );
-    expect(days).toEqual({ 'DORMANT-AWS-001': 60, 'DORMANT-ENTRA-001': 30 });
+    expect(days).toEqual({ 'DORMANT-AWS-001': 60, 'DORMANT-ENTRA-001': 30, 'DORMANT-GWS-001': 60 });
+  });
+
+  it('checks the google section: an https root URL, an org unit path, an organization id', () => {
+    expect(() => parseConfig({ google: { rootUrls: { iam: 'http://iam.example.com' } } })).toThrow(
+      /google\.rootUrls\.iam must be an https URL/,
+    );
+    expect(parseConfig({ google: { rootUrls: { iam: 'http://127.0.0.1:9000' } } }).google.rootUrls.iam).toBe(
+      'http://127.0.0.1:9000',
+    );
+    expect(() => parseConfig({ google: { workspace: { exemptOrgUnits: ['Service accounts'] } } })).toThrow(
+      /org unit paths start with \//,
+    );
+    expect(() => parseConfig({ google: { cloud: { organization: 'acme' } } })).toThrow(
+      /google\.cloud\.organization is an organization id/,
+    );
+    expect(() => parseConfig({ google: { subject: 'admin' } })).toThrow(/google\.subject must be the email/);
+    expect(() => parseConfig({ google: { credentialFile: 'k.json' } })).toThrow(/unknown key 'google\.credentialFile'/);
   });
 });

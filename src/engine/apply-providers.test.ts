@@ -160,8 +160,18 @@ describe.each(WORLDS)('the engine on %s', (_label, make) => {
     await approveAll(p);
     world.signIn('ben', new Date('2026-11-22T13:00:00Z'));
     const report = await run(p, { now: LATER });
-    expect(report.skipped.map((s) => [s.item.identityName, s.reason])).toEqual([
-      [world.nameOf('ben'), expect.stringMatching(/^activity after the plan was made: signed in /) as unknown],
+    // The disable is skipped with the activity, and the delete behind it is skipped with it.
+    expect(report.skipped.map((s) => [s.item.identityName, s.item.action, s.reason])).toEqual([
+      [
+        world.nameOf('ben'),
+        'disable-user',
+        expect.stringMatching(/^activity after the plan was made: signed in /) as unknown,
+      ],
+      [
+        world.nameOf('ben'),
+        'delete-user',
+        expect.stringMatching(/^its disable-user \(item \d+\) was skipped: activity after the plan was made/) as unknown,
+      ],
     ]);
     expect(world.exists('ben')).toBe(true);
     expect(world.exists('ada')).toBe(false);

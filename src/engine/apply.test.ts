@@ -213,13 +213,14 @@ describe('apply', () => {
     key.lastUsedAt = '2026-11-22T13:00:00Z';
     const later = new Date('2026-11-22T14:00:00Z');
     const report = await apply(store, account, { planId: plan.id, config: loose, by: 'alice', now: () => later });
-    expect(report.skipped.map((s) => s.reason)).toEqual([
-      `activity after the plan was made: access key ${key.id} used at 2026-11-22T13:00:00Z`,
-    ]);
+    const why = `activity after the plan was made: access key ${key.id} used at 2026-11-22T13:00:00Z`;
+    expect(report.skipped.map((s) => s.reason)).toEqual([why, `its disable-user (item 1) was skipped: ${why}`]);
     expect(account.calls).toEqual([]);
     const items = (await getPlan(store.db, plan.id))!.items;
     expect(items[0]!.status).toBe('skipped');
-    expect(items[1]!.status).toBe('approved'); // the delete waits for a disable that never happened
+    // The delete waited for a disable that will never happen: it is skipped with it, not left waiting.
+    expect(items[1]!.status).toBe('skipped');
+    expect(report.notDue).toEqual([]);
   });
 
   it('fails one item on an API error, goes on with the others, and resumes it on the next run', async () => {

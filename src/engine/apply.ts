@@ -11,7 +11,7 @@ import type { Plan, PlanItem } from '../model/plan.js';
 import type { RemediationProvider } from '../providers/provider.js';
 import { getItem, getPlan } from '../store/plans.js';
 import { type Store, StoreError, newId } from '../store/store.js';
-import { type ItemRun, applyItem, failItem } from './applyItem.js';
+import { type ItemRun, applyItem, failItem, skipItem } from './applyItem.js';
 import { recordItemDecision } from './decide.js';
 import { type NotDue, dueItems, waitsFor } from './due.js';
 import { guard } from './guards.js';
@@ -109,6 +109,7 @@ export async function apply(
     if (options.yes) plan = await approvePending(plan);
     const { due, notDue } = dueItems(plan, clock());
     report.notDue = notDue;
+    if (!dryRun) await skipOrphans(plan);
     for (const item of due) providerFor(item);
     await guard(plan, due, providerFor, options.config, options.maxActions);
 
@@ -123,6 +124,10 @@ export async function apply(
       if (!dryRun && item.status !== 'approved' && item.status !== 'failed') continue;
       if (lockLost()) throw new GuardError(`lost the lock on plan ${plan.id} to another apply; stopping`);
       const dep = item.dependsOn ? await getItem(store.db, item.dependsOn) : null;
+      if (!dryRun && dep && (dep.status === 'skipped' || dep.status === 'denied')) {
+        await skipBehind(item, dep);
+        continue;
+      }
       if (!dryRun && dep && dep.status !== 'done') {
         report.notDue.push({ item, reason: waitsFor(dep) });
         continue;
@@ -173,12 +178,42 @@ export async function apply(
     }
     // Report what is still waiting as it stands after this run (a disable may have started a delay).
     if (!dryRun) {
+      const ended = await getPlan(store.db, plan.id);
+      if (ended) await skipOrphans(ended);
       const after = await getPlan(store.db, plan.id);
       const handled = new Set(
         [...report.done, ...report.skipped.map((s) => s.item), ...report.failed.map((f) => f.item)].map((i) => i.id),
       );
       report.notDue = after ? dueItems(after, clock()).notDue.filter((n) => !handled.has(n.item.id)) : report.notDue;
     }
+  }
+
+  /** A delete whose disable was skipped or denied waits for nothing that will ever happen: skip it too. */
+  async function skipOrphans(plan: Plan): Promise<void> {
+    for (const { item } of dueItems(plan, clock()).notDue) {
+      const dep = item.dependsOn ? plan.items.find((i) => i.id === item.dependsOn) : undefined;
+      if (dep && (dep.status === 'skipped' || dep.status === 'denied')) await skipBehind(item, dep);
+    }
+  }
+
+  /** Skip an item whose dependency will never be done (skipped or denied), saying which and why. */
+  async function skipBehind(item: PlanItem, dep: PlanItem): Promise<void> {
+    const plan = (await getPlan(store.db, item.planId))!;
+    const reason = `its ${dep.action} (item ${dep.seq}) was ${dep.status}${dep.reason ? `: ${dep.reason}` : ''}`;
+    const itemRun: ItemRun = {
+      store,
+      provider: providerFor(item),
+      plan,
+      config: options.config,
+      runId,
+      by: options.by,
+      clock,
+      say,
+    };
+    await skipItem(itemRun, item, reason);
+    report.skipped.push({ item, reason });
+    report.notDue = report.notDue.filter((n) => n.item.id !== item.id);
+    say(`skipped: ${item.sentence}: ${reason}`);
   }
 
   /** `--yes`: the operator approves every pending item, recorded as an approval in their name. */

@@ -3,6 +3,7 @@
  * identity no longer warrants it, commit a backup before the first change, run the provider's
  * journaled steps, and record the outcome. Resumes an item a crash interrupted.
  */
+import { deleteDelayDays } from './plan.js';
 import type { Config } from '../config/config.js';
 import type { Plan, PlanItem } from '../model/plan.js';
 import { DAY_MS } from '../model/time.js';
@@ -47,19 +48,8 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
     (deleteStarted && verdict.live === null) ||
     (keyDeleteStarted && verdict.live !== null && !verdict.live.credentials.some((c) => c.id === item.credentialId));
   if (verdict.skip && !finishedDelete) {
-    const reason = verdict.skip;
-    await store.transaction(async (trx) => {
-      await writeJournal(trx, { ...at, step: 'recheck', phase: 'outcome', status: 'skipped', detail: { reason } });
-      await setItemStatus(trx, item.id, 'skipped', reason);
-      await store.audit(trx, {
-        actor: run.by,
-        kind: 'item.skipped',
-        planId: plan.id,
-        itemId: item.id,
-        detail: { reason },
-      });
-    });
-    return { status: 'skipped', reason };
+    await skipItem(run, item, verdict.skip);
+    return { status: 'skipped', reason: verdict.skip };
   }
   await writeJournal(store.db, { ...at, step: 'recheck', phase: 'outcome', status: 'ok' });
 
@@ -98,7 +88,7 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
     });
     // Deletion waits deleteAfterDays in the disabled state, counted from when the disable is done.
     if (item.action === 'disable-user' || item.action === 'deactivate-key') {
-      const after = run.config.remediation.deleteAfterDays ?? 0;
+      const after = deleteDelayDays(run.config.remediation.deleteAfterDays, item.ruleIds) ?? 0;
       await delayDependents(trx, item.id, new Date(doneAt.getTime() + after * DAY_MS).toISOString());
     }
   });
@@ -122,6 +112,30 @@ export async function failItem(run: ItemRun, item: PlanItem, reason: string): Pr
     await store.audit(trx, {
       actor: run.by,
       kind: 'item.failed',
+      planId: plan.id,
+      itemId: item.id,
+      detail: { reason },
+    });
+  });
+}
+
+/** Record an item skipped (the re-check said no, or what it waits for will never be done). */
+export async function skipItem(run: ItemRun, item: PlanItem, reason: string): Promise<void> {
+  const { store, plan } = run;
+  await store.transaction(async (trx) => {
+    await writeJournal(trx, {
+      planId: plan.id,
+      itemId: item.id,
+      runId: run.runId,
+      step: 'recheck',
+      phase: 'outcome',
+      status: 'skipped',
+      detail: { reason },
+    });
+    await setItemStatus(trx, item.id, 'skipped', reason);
+    await store.audit(trx, {
+      actor: run.by,
+      kind: 'item.skipped',
       planId: plan.id,
       itemId: item.id,
       detail: { reason },

@@ -40,6 +40,15 @@ export interface PlanOutput {
 
 const RULE_BY_ID = new Map<string, Rule>(RULES.map((r) => [r.id, r]));
 
+/**
+ * Days a delete waits after its disable: `deleteAfterDays`, raised to the rules' own minimum
+ * when their data arrives late (null: never delete). Shared with apply, which counts from the disable.
+ */
+export function deleteDelayDays(configured: number | null, ruleIds: readonly string[]): number | null {
+  if (configured === null) return null;
+  return Math.max(configured, ...ruleIds.map((id) => RULE_BY_ID.get(id)?.minDeleteAfterDays ?? 0));
+}
+
 /** A words-only describer for a provider that has none registered (never used for acting). */
 const PLAIN: ActionDescriber = {
   describe: (r) => `${r.action} ${r.credential?.id ? `${r.credential.id} of ` : ''}${r.identity.name} (${r.reason})`,
@@ -181,7 +190,10 @@ export function buildPlan(input: PlanInput): PlanOutput {
         );
         continue;
       }
-      const after = config.remediation.deleteAfterDays;
+      const after = deleteDelayDays(
+        config.remediation.deleteAfterDays,
+        covered.map((c) => c.ruleId),
+      );
       const alreadyDisabled = input.disabled?.get(identityId);
       let disableId: string | null;
       let deleteFrom = now;
@@ -246,7 +258,7 @@ export function buildPlan(input: PlanInput): PlanOutput {
           notifyOnlyReason: notifyOnly,
         });
         const disable = add(f, provider, action, f.credentialId, [f], sentence, now, null);
-        const after = config.remediation.deleteAfterDays;
+        const after = deleteDelayDays(config.remediation.deleteAfterDays, [rule.id]);
         if (action !== 'notify' && rule.thenAction && after !== null) {
           const then = rule.thenAction;
           const disableId = disable?.id ?? openWhere.get(keyOf(identityId, action, f.credentialId))?.id ?? null;

@@ -7,7 +7,8 @@ import type { RestoreReport } from '../model/backup.js';
 import { UsageError } from '../errors.js';
 import type { RemediationProvider, RestoreOptions } from '../providers/provider.js';
 import { type StoredBackup, backupsForUser, getBackup } from '../store/backups.js';
-import { closeOpenItemsFor } from '../store/plans.js';
+import { lastRestoreOf } from '../store/audit.js';
+import { closeOpenItemsFor, doneActionsFor } from '../store/plans.js';
 import { type Store, newId } from '../store/store.js';
 import { journaledSteps } from './steps.js';
 
@@ -55,7 +56,12 @@ export async function restore(
     kind: 'restore.started',
     detail: { backupId: backup.id, user: backup.identityName, provider: backup.provider },
   });
-  const report = await provider.restore(envelope, options, steps);
+  const who = { provider: backup.envelope.provider, identityId: backup.identityId };
+  const changes = (await doneActionsFor(store.db, who, await lastRestoreOf(store.db, who))).map((c) => ({
+    action: c.action,
+    credentialId: c.credentialId,
+  }));
+  const report = await provider.restore(envelope, { ...options, changes }, steps);
   await steps.flush();
   report.warnings.push(...warnings);
   await store.transaction(async (trx) => {
@@ -74,6 +80,7 @@ export async function restore(
         backupId: backup.id,
         user: backup.identityName,
         provider: backup.provider,
+        identityId: backup.identityId,
         restored: report.restored,
         cannotRestore: report.cannotRestore,
         closedItems: closed,

@@ -61,6 +61,12 @@ export interface ActionTarget {
 export interface RestoreOptions {
   /** Recreate a password with this temporary value; a reset is required at next sign-in. */
   temporaryPassword?: string;
+  /**
+   * What dormant did to the identity since it was last restored (done plan items), oldest first.
+   * A provider undoes these and leaves any other difference from the backup alone (someone else's
+   * change), saying so. Absent: the caller does not know (old callers); undo what the backup shows.
+   */
+  changes?: { action: ActionName; credentialId: string | null }[];
 }
 
 /** What a provider must offer for plan/apply/restore and the review's evidence (DESIGN §4). */
@@ -147,6 +153,7 @@ export interface ProviderEntry {
   enabled(config: Config): boolean;
   /** Plan sentences in this provider's words. */
   describer(config: Config): ActionDescriber;
-  permissions(mode: 'scan' | 'remediate', config: Config): PermissionsDocument;
+  /** `export` is a scan whose findings go to AWS Security Hub: providers other than AWS answer as for `scan`. */
+  permissions(mode: 'scan' | 'remediate' | 'export', config: Config): PermissionsDocument;
   open(options: ProviderOpenOptions): Promise<ProviderSession>;
 }

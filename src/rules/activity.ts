@@ -20,7 +20,7 @@ function latest(a: string | null, b: string | null): string | null {
 
 export function describeCredential(c: Credential): string {
   if (c.kind === 'password') return 'console password';
-  return `access key ${c.id ?? c.handle ?? '(unknown id)'}`;
+  return `${c.kind === 'access-key' ? 'access key' : 'key'} ${c.id ?? c.handle ?? '(unknown id)'}`;
 }
 
 /** Latest known event on one credential (creation or use) and what is unknown about it. */

@@ -19,6 +19,8 @@ export const gcpUnusedServiceAccountKey: Rule = {
   compliance: INACTIVE_ACCOUNTS,
   defaultAction: 'deactivate-key',
   thenAction: 'delete-key',
+  // Policy Analyzer reports authentications up to two days late (see DORMANT-GCP-002).
+  minDeleteAfterDays: 3,
   rationale:
     'A downloaded key works for anyone who holds a copy, until it expires or is deleted; one nobody uses is pure risk.',
   usesWindow: true,

@@ -29,6 +29,12 @@ export interface RuleMeta {
    * `remediation.deleteAfterDays` with this action (Google keys). Absent: the disable is the end.
    */
   thenAction?: ActionName;
+  /**
+   * When the rule's activity data arrives late (Policy Analyzer: up to two days), the delete that
+   * follows the disable waits at least this many days, whatever `deleteAfterDays` says, so that
+   * the live re-check before the delete sees a use from just before the disable.
+   */
+  minDeleteAfterDays?: number;
   /** How a plan sentence says why: "inactive 143 days", "never used", "unused 143 days". */
   verdict: 'inactive' | 'never-used' | 'unused' | 'unrotated';
   /** Rules this one replaces on the same identity when both hit (the more specific verdict wins). */

@@ -45,3 +45,13 @@ export async function listAudit(db: Db, filter: { kind?: string } = {}): Promise
     detail: JSON.parse(r.detail) as unknown,
   }));
 }
+
+/** When an identity was last restored (a `restore.done` event naming it), or null. */
+export async function lastRestoreOf(db: Db, identity: { provider: string; identityId: string }): Promise<string | null> {
+  const events = await listAudit(db, { kind: 'restore.done' });
+  const mine = events.filter((e) => {
+    const d = e.detail as { provider?: string; identityId?: string } | null;
+    return d?.provider === identity.provider && d?.identityId === identity.identityId;
+  });
+  return mine.at(-1)?.at ?? null;
+}

@@ -264,3 +264,21 @@ export async function closeOpenItemsFor(
   }
   return ids;
 }
+
+/** What dormant did to an identity (done items) after `since` (exclusive; null: ever), oldest first. */
+export async function doneActionsFor(
+  db: Db,
+  identity: { provider: string; identityId: string },
+  since: string | null,
+): Promise<{ action: PlanItem['action']; credentialId: string | null; doneAt: string }[]> {
+  let q = db
+    .selectFrom('plan_items')
+    .select(['action', 'credential_id', 'updated_at'])
+    .where('provider', '=', identity.provider)
+    .where('identity_id', '=', identity.identityId)
+    .where('status', '=', 'done')
+    .orderBy('updated_at');
+  if (since) q = q.where('updated_at', '>', since);
+  const rows = await q.execute();
+  return rows.map((r) => ({ action: r.action as PlanItem['action'], credentialId: r.credential_id, doneAt: r.updated_at }));
+}

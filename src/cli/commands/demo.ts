@@ -126,8 +126,23 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
           onEvent: (l) => out(l),
         });
         out(
-          `${report.done.length} done, ${report.skipped.length} skipped, ${report.failed.length} failed (each change was re-checked, backed up and journaled first)`,
+          `${report.done.length} done, ${report.skipped.length} skipped, ${report.failed.length} failed, ${report.notDue.length} waiting (each change was re-checked, backed up and journaled first)`,
         );
+        for (const w of report.notDue) out(`waiting: ${w.item.sentence}: ${w.reason}`);
+
+        // A Google key's delete waits 3 days after its disable (Policy Analyzer reports uses up to 2 days late).
+        const later = new Date(now.getTime() + 3 * 24 * 3600 * 1000);
+        out();
+        out(`$ dormant apply ${plan.id}        # 3 days later`);
+        const second = await apply(store, [account, tenant.remediation, google.remediation], {
+          planId: plan.id,
+          config,
+          by: 'alice',
+          now: () => later,
+          onEvent: (l) => out(l),
+        });
+        report.done.push(...second.done);
+        out(`${second.done.length} done, ${second.skipped.length} skipped, ${second.failed.length} failed`);
 
         // One restore per provider: an IAM user rebuilt from its backup, an Entra user brought back
         // from deletedItems, a Workspace user undeleted.

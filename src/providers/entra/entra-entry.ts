@@ -62,7 +62,7 @@ export const entraEntry: ProviderEntry = {
   name: 'entra',
   enabled: (config) => config.entra.enabled,
   describer: () => entraDescriber,
-  permissions: (mode) => entraPermissionsDocument(mode),
+  permissions: (mode) => entraPermissionsDocument(mode === 'export' ? 'scan' : mode),
   async open(options) {
     const entra = requireEntraIds(options.config.entra);
     // The SDKs are loaded only when Entra is used: they cost a scan of AWS alone nothing.

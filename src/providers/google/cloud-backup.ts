@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { CloudError } from '../../errors.js';
 import type { BackupEnvelope } from '../../model/backup.js';
 import type { IdentityRef } from '../provider.js';
-import { getServiceAccount, listUserManagedKeys } from './cloud-collect.js';
+import { accountResource, getServiceAccount, listUserManagedKeys } from './cloud-collect.js';
 import { isUserManaged, keyIdOf } from './cloud-identity.js';
 import type { GoogleContext } from './google-context.js';
 
@@ -79,9 +79,9 @@ export async function takeCloudBackup(
       `Google Cloud service account ${target.name} (${target.id}) no longer exists; nothing to back up`,
       'NotFound',
     );
-  const sa = await getServiceAccount(ctx, target.id);
+  const sa = await getServiceAccount(ctx, target.account, target.id);
   if (!sa) throw gone();
-  const keys = await listUserManagedKeys(ctx, `projects/-/serviceAccounts/${sa.uniqueId}`);
+  const keys = await listUserManagedKeys(ctx, accountResource(target.account, sa.uniqueId));
   if (keys === null) throw gone();
   const data: CloudBackupData = {
     serviceAccount: {

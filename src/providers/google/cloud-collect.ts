@@ -5,6 +5,7 @@
  * paged to the end. A project that cannot be listed is a failure; a Policy Analyzer query that is
  * refused or fails makes that project's last uses `unknown`, with one warning naming the fix.
  */
+import { UsageError } from '../../errors.js';
 import pLimit from 'p-limit';
 import type { Identity, ScanFailure } from '../../model/identity.js';
 import { CloudError } from '../../errors.js';
@@ -182,17 +183,38 @@ export function fullResourceName(sa: Pick<ServiceAccount, 'projectId' | 'email'>
   return `//iam.googleapis.com/projects/${sa.projectId}/serviceAccounts/${sa.email}${keyId ? `/keys/${keyId}` : ''}`;
 }
 
-const filterOf = (names: string[]) => names.map((n) => `activities.full_resource_name = "${n}"`).join(' OR ');
+/** Policy Analyzer documents one `full_resource_name` per filter (no OR): one query per resource. */
+const filterOf = (name: string) => `activities.full_resource_name = "${name}"`;
 
-/** One account by unique id (any project), or null when it is gone. */
-export async function getServiceAccount(ctx: GoogleContext, uniqueId: string): Promise<ServiceAccount | null> {
+/**
+ * `projects/P/serviceAccounts/UNIQUE_ID`: always with the project the plan or backup names.
+ * IAM answers 403 (not 404) for an unknown account under the `-` wildcard, so a gone account
+ * could not be told from a refusal there.
+ */
+export function accountResource(projectId: string, uniqueId: string): string {
+  return `projects/${projectId}/serviceAccounts/${uniqueId}`;
+}
+
+/** One account by unique id in its project, or null when it is gone. Another project's account is refused. */
+export async function getServiceAccount(
+  ctx: GoogleContext,
+  projectId: string,
+  uniqueId: string,
+): Promise<ServiceAccount | null> {
+  let sa: ServiceAccount;
   try {
-    const res = await ctx.apis.iam().projects.serviceAccounts.get({ name: `projects/-/serviceAccounts/${uniqueId}` });
-    return parseCloudPage(serviceAccountSchema, res.data, `reading service account ${uniqueId}`);
+    const res = await ctx.apis.iam().projects.serviceAccounts.get({ name: accountResource(projectId, uniqueId) });
+    sa = parseCloudPage(serviceAccountSchema, res.data, `reading service account ${uniqueId}`);
   } catch (err) {
     if (googleStatus(err) === 404) return null;
     throw err;
   }
+  if (sa.projectId !== projectId || sa.uniqueId !== uniqueId) {
+    throw new UsageError(
+      `service account ${uniqueId} was planned in project ${projectId}, but IAM answered with ${sa.email} of project ${sa.projectId}; refusing to act on it`,
+    );
+  }
+  return sa;
 }
 
 export interface LiveAccount {
@@ -204,25 +226,23 @@ export interface LiveAccount {
 }
 
 /** One account read live: the account, its user-managed keys, and their last authentications (filtered queries). */
-export async function readLiveAccount(ctx: GoogleContext, uniqueId: string): Promise<LiveAccount | null> {
-  const sa = await getServiceAccount(ctx, uniqueId);
+export async function readLiveAccount(
+  ctx: GoogleContext,
+  projectId: string,
+  uniqueId: string,
+): Promise<LiveAccount | null> {
+  const sa = await getServiceAccount(ctx, projectId, uniqueId);
   if (!sa) return null;
-  const keys = await listUserManagedKeys(ctx, `projects/-/serviceAccounts/${uniqueId}`);
+  const keys = await listUserManagedKeys(ctx, accountResource(projectId, uniqueId));
   if (keys === null) return null;
   const index = new AuthIndex();
   const userKeys = keys.filter(isUserManaged);
   try {
     await Promise.all([
-      queryActivities(ctx, sa.projectId, ACCOUNT_ACTIVITY, index, filterOf([fullResourceName(sa)])),
-      userKeys.length > 0
-        ? queryActivities(
-            ctx,
-            sa.projectId,
-            KEY_ACTIVITY,
-            index,
-            filterOf(userKeys.map((k) => fullResourceName(sa, keyIdOf(k.name)))),
-          )
-        : Promise.resolve(),
+      queryActivities(ctx, sa.projectId, ACCOUNT_ACTIVITY, index, filterOf(fullResourceName(sa))),
+      ...userKeys.map((k) =>
+        queryActivities(ctx, sa.projectId, KEY_ACTIVITY, index, filterOf(fullResourceName(sa, keyIdOf(k.name)))),
+      ),
     ]);
     return { sa, keys: userKeys, index, problem: null };
   } catch (err) {

@@ -20,7 +20,7 @@ const day = (at: string | null) => (at ? at.slice(0, 10) : 'never');
 export async function cloudAuthEvidence(ctx: GoogleContext, target: IdentityRef, now: Date): Promise<EvidenceSection> {
   const unavailable = (reason: string) => unavailableSection(CLOUD_EVIDENCE_SOURCE, CLOUD_EVIDENCE_TITLE, reason, now);
   try {
-    const live = await readLiveAccount(ctx, target.id);
+    const live = await readLiveAccount(ctx, target.account, target.id);
     if (!live) return unavailable(`the service account ${target.name} (${target.id}) no longer exists`);
     if (!live.index) return unavailable(live.problem ?? 'Policy Analyzer could not be read');
     const { sa, index } = live;

@@ -137,7 +137,8 @@ function lastUse(at: string | null, known: boolean): { lastUse: LastUse; at: str
 
 /** Keys Google manages are never listed, and never touched: filtered again in case an API sends one. */
 export function isUserManaged(key: ServiceAccountKey): boolean {
-  return (key.keyType ?? 'USER_MANAGED') === 'USER_MANAGED';
+  // Strict: a key whose type is missing is not known to be user-managed.
+  return key.keyType === 'USER_MANAGED';
 }
 
 /** A key past its validBeforeTime (an expiry policy) cannot be used any more, like a disabled one. */
@@ -155,7 +156,9 @@ export function keyCredential(
     id: keyId,
     status: key.disabled ? 'disabled' : expired ? 'expired' : 'enabled',
     enabled: key.disabled !== true && !expired,
-    createdAt: isoSeconds(new Date(key.validAfterTime)),
+    // validAfterTime is the creation time only for keys Google made: for an uploaded key it is the
+    // certificate's notBefore, which its owner chose (and may backdate). Unknown then.
+    createdAt: key.keyOrigin === 'GOOGLE_PROVIDED' ? isoSeconds(new Date(key.validAfterTime)) : null,
     lastUsedAt: use.at,
     lastUse: use.lastUse,
   };

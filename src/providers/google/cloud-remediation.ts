@@ -11,7 +11,7 @@ import type { ActionName } from '../../model/finding.js';
 import type { Identity } from '../../model/identity.js';
 import type { ActionTarget, IdentityRef, RemediationProvider, RestoreOptions, StepRunner } from '../provider.js';
 import { readCloudBackup, takeCloudBackup } from './cloud-backup.js';
-import { readLiveAccount } from './cloud-collect.js';
+import { accountResource, readLiveAccount } from './cloud-collect.js';
 import { cloudAuthEvidence } from './cloud-evidence.js';
 import { serviceAccountKeySchema, serviceAccountIdentity, type CloudMarks } from './cloud-identity.js';
 import { parseCloudPage } from './cloud-projects.js';
@@ -34,7 +34,7 @@ export class CloudRemediation implements RemediationProvider {
   /** Found by unique id: an email can belong to a newer account after a delete. */
   async reread(target: IdentityRef): Promise<Identity | null> {
     try {
-      const live = await readLiveAccount(this.ctx, target.id);
+      const live = await readLiveAccount(this.ctx, target.account, target.id);
       if (!live) return null;
       if (live.problem) this.ctx.progress?.(`Google Cloud: last use of ${live.sa.email} unknown: ${live.problem}`);
       return serviceAccountIdentity(live.sa, live.keys, live.index, this.marks, this.ctx.clock());
@@ -69,7 +69,7 @@ export class CloudRemediation implements RemediationProvider {
       throw this.fail(err, `reading key ${keyId} of ${owner}`);
     }
     const key = parseCloudPage(serviceAccountKeySchema, data, `reading key ${keyId} of ${owner}`);
-    if ((key.keyType ?? 'USER_MANAGED') !== 'USER_MANAGED') {
+    if (key.keyType !== 'USER_MANAGED') {
       throw new UsageError(
         `key ${keyId} of ${owner} is managed by Google (${key.keyType}); dormant never disables or deletes such keys`,
       );
@@ -79,7 +79,7 @@ export class CloudRemediation implements RemediationProvider {
 
   async perform(action: ActionName, target: ActionTarget, steps: StepRunner): Promise<void> {
     const owner = target.identity.name;
-    const account = `projects/-/serviceAccounts/${target.identity.id}`;
+    const account = accountResource(target.identity.account, target.identity.id);
     const iam = this.ctx.apis.iam().projects.serviceAccounts;
     const send = async (what: string, fn: () => Promise<unknown>, goneIsDone: boolean) => {
       try {
@@ -135,8 +135,8 @@ export class CloudRemediation implements RemediationProvider {
     }
   }
 
-  async restore(backup: BackupEnvelope, _options: RestoreOptions, steps: StepRunner): Promise<RestoreReport> {
-    return restoreServiceAccount(this.ctx, backup, steps);
+  async restore(backup: BackupEnvelope, options: RestoreOptions, steps: StepRunner): Promise<RestoreReport> {
+    return restoreServiceAccount(this.ctx, backup, steps, options.changes);
   }
 
   async evidence(target: IdentityRef): Promise<Evidence> {

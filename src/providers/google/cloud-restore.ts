@@ -1,13 +1,16 @@
 /**
- * Restore a Google Cloud service account from its backup (DESIGN §2d, §4.8): undelete it by
- * unique id if it was deleted (IAM allows that for 30 days), enable it if it was enabled, and
- * re-enable the keys that were enabled and are disabled now. A deleted key cannot come back, and
- * the report says so, naming each one.
+ * Restore a Google Cloud service account from its backup (DESIGN §2d, §4.8), undoing only what
+ * dormant did (the restore's `changes`): undelete the account by unique id if dormant deleted it
+ * (IAM allows that for 30 days), enable it if dormant disabled it, re-enable the keys dormant
+ * disabled. Any other difference from the backup (a key someone disabled or deleted since, an
+ * account someone disabled) is left alone and reported. A deleted key cannot come back, and the
+ * report says so, naming each one.
  */
+import { UsageError } from '../../errors.js';
 import type { BackupEnvelope, RestoreReport } from '../../model/backup.js';
-import type { StepRunner } from '../provider.js';
+import type { RestoreOptions, StepRunner } from '../provider.js';
 import { readCloudBackup } from './cloud-backup.js';
-import { getServiceAccount, listUserManagedKeys } from './cloud-collect.js';
+import { accountResource, getServiceAccount, listUserManagedKeys } from './cloud-collect.js';
 import { keyIdOf } from './cloud-identity.js';
 import type { GoogleContext } from './google-context.js';
 import { googleFailure, googleMessage, googleStatus } from './google-errors.js';
@@ -15,39 +18,56 @@ import { googleFailure, googleMessage, googleStatus } from './google-errors.js';
 /** How long IAM keeps a deleted service account undeletable. */
 export const UNDELETE_DAYS = 30;
 
+type Changes = NonNullable<RestoreOptions['changes']>;
+
 export async function restoreServiceAccount(
   ctx: GoogleContext,
   envelope: BackupEnvelope<unknown>,
   steps: StepRunner,
+  changes?: Changes,
 ): Promise<RestoreReport> {
   const backup = readCloudBackup(envelope);
   const { serviceAccount: saved, keys: savedKeys } = backup.data;
+  if (saved.projectId !== backup.account) {
+    throw new UsageError(
+      `the backup of ${saved.email} names project ${backup.account} but holds an account of project ${saved.projectId}; it is not restored`,
+    );
+  }
   const id = saved.uniqueId;
   const label = `service account ${saved.email} (${id})`;
-  const name = `projects/-/serviceAccounts/${id}`;
+  const name = accountResource(saved.projectId, id);
   const iam = ctx.apis.iam().projects.serviceAccounts;
   const report: RestoreReport = { restored: [], cannotRestore: [], warnings: [] };
+  // Without a record of what dormant did (an old caller), fall back to what the backup shows.
+  const did = (action: string, keyId: string | null = null) =>
+    changes === undefined || changes.some((c) => c.action === action && (keyId === null || c.credentialId === keyId));
   try {
-    let live = await getServiceAccount(ctx, id);
+    let live = await getServiceAccount(ctx, saved.projectId, id);
     if (!live) {
+      if (changes !== undefined && !did('delete-user')) {
+        report.warnings.push(
+          `${label} was deleted, but not by dormant; it is undeleted because a restore was asked for`,
+        );
+      }
       const refusal = await steps.step('undelete-service-account', async (): Promise<string | null> => {
         try {
           await iam.undelete({ name, requestBody: {} });
           return null;
         } catch (err) {
           const status = googleStatus(err);
-          // 404: purged (deleted more than 30 days ago); 400: its email belongs to a newer account.
+          // 404: purged (deleted more than 30 days ago); 400: not deleted after all (a retried
+          // undelete that went through), or its email belongs to a newer account.
           if (status === 404 || status === 400) return `${status} ${googleMessage(err)}`;
           throw err;
         }
       });
-      if (refusal !== null) {
+      live = await getServiceAccount(ctx, saved.projectId, id);
+      if (refusal !== null && !live) {
         report.cannotRestore.push(
           `${label} cannot be undeleted (${refusal}): IAM keeps a deleted service account for ${UNDELETE_DAYS} days only, and an account whose email was taken by a new one stays deleted. Create a new service account from the backup by hand (it gets a new unique id; role bindings and keys must be granted and created again).`,
         );
         return report;
       }
-      live = await getServiceAccount(ctx, id);
       if (!live) {
         report.cannotRestore.push(`${label} was undeleted but cannot be read back yet; run restore again in a minute`);
         return report;
@@ -56,9 +76,15 @@ export async function restoreServiceAccount(
         `${label} undeleted (same unique id, within IAM's ${UNDELETE_DAYS}-day window); its role bindings come back unless they were removed meanwhile`,
       );
     }
-    if (!saved.disabled && live.disabled === true) {
-      await steps.step('enable-service-account', () => iam.enable({ name, requestBody: {} }));
-      report.restored.push(`${label} enabled again`);
+    if (live.disabled === true) {
+      // dormant never plans a disabled account: one it disabled was enabled before.
+      const dormantDisabled = changes !== undefined ? did('disable-user') || did('delete-user') : !saved.disabled;
+      if (dormantDisabled) {
+        await steps.step('enable-service-account', () => iam.enable({ name, requestBody: {} }));
+        report.restored.push(`${label} enabled again`);
+      } else {
+        report.warnings.push(`${label} is disabled, but not by dormant; it is left disabled`);
+      }
     }
     const liveKeys = (await listUserManagedKeys(ctx, name)) ?? [];
     const byId = new Map(liveKeys.map((k) => [keyIdOf(k.name), k]));
@@ -66,14 +92,23 @@ export async function restoreServiceAccount(
     for (const key of savedKeys) {
       const now = byId.get(key.keyId);
       if (!now) {
-        deleted.push(key.keyId);
+        if (did('delete-key', key.keyId) || did('delete-user')) deleted.push(key.keyId);
+        else
+          report.warnings.push(`key ${key.keyId} of ${saved.email} was deleted since the backup, but not by dormant`);
         continue;
       }
-      if (!key.disabled && now.disabled === true) {
-        await steps.step(`enable-key:${key.keyId}`, () =>
-          iam.keys.enable({ name: `${name}/keys/${key.keyId}`, requestBody: {} }),
-        );
-        report.restored.push(`key ${key.keyId} of ${saved.email} enabled again`);
+      if (now.disabled === true) {
+        const dormantDisabled = changes !== undefined ? did('deactivate-key', key.keyId) : !key.disabled;
+        if (dormantDisabled) {
+          await steps.step(`enable-key:${key.keyId}`, () =>
+            iam.keys.enable({ name: `${name}/keys/${key.keyId}`, requestBody: {} }),
+          );
+          report.restored.push(`key ${key.keyId} of ${saved.email} enabled again`);
+        } else {
+          report.warnings.push(
+            `key ${key.keyId} of ${saved.email} is disabled, but not by dormant; it is left disabled`,
+          );
+        }
       }
     }
     if (deleted.length > 0) {

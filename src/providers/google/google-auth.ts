@@ -64,7 +64,7 @@ export function readKeyFile(file: string): ServiceAccountKey {
     throw keyFileError(file, 'is not a JSON object');
   const key = parsed as Record<string, unknown>;
   if (key.type !== 'service_account') {
-    const found = typeof key.type === 'string' ? `a '${key.type}' credential` : 'JSON without a "type"';
+    const found = typeof key.type === 'string' ? `an '${key.type}' credential` : 'JSON without a "type"';
     throw keyFileError(file, `is ${found}, not a service account key ("type": "service_account")`);
   }
   for (const field of ['client_email', 'private_key'] as const) {
@@ -95,6 +95,7 @@ export interface ClientOptions {
 /** Who the calls run as, in words safe to print. */
 export interface GoogleIdentity {
   serviceAccount: string | null;
+  clientId: string | null;
   subject: string | null;
 }
 
@@ -179,5 +180,8 @@ export function createGoogleApis(options: ClientOptions): { apis: GoogleApis; wh
       return res.data;
     },
   };
-  return { apis, who: { serviceAccount: key?.client_email ?? null, subject: google.subject } };
+  return {
+    apis,
+    who: { serviceAccount: key?.client_email ?? null, clientId: key?.client_id ?? null, subject: google.subject },
+  };
 }

@@ -44,6 +44,8 @@ export interface GoogleContext {
   apis: GoogleApis;
   counter: GoogleCallCounter;
   progress?: ProgressSink;
+  /** Who the calls run as, for messages (client_email and client id: not secrets); null when unknown (ADC). */
+  who?: { serviceAccount: string | null; clientId: string | null };
   /** The clock evidence and backups are stamped with (tests, the demo). */
   clock: () => Date;
 }

@@ -27,6 +27,8 @@ export interface GoogleSessionOptions {
   clock?: () => Date;
   /** First backoff delay for throttled calls (ms). */
   backoffMs?: number;
+  /** The service account ADC runs as, when it was resolved (a key file names its own). */
+  adcServiceAccount?: string | null;
 }
 
 /** Nothing to scan is a config mistake, not an empty result. */
@@ -68,7 +70,9 @@ export function createGoogleSession(options: GoogleSessionOptions): ProviderSess
     fetch,
     ...(options.key ? { key: options.key } : {}),
   });
+  if (!who.serviceAccount && options.adcServiceAccount) who.serviceAccount = options.adcServiceAccount;
   const ctx: GoogleContext = {
+    who: { serviceAccount: who.serviceAccount, clientId: who.clientId },
     google,
     apis,
     counter,
@@ -91,6 +95,11 @@ export function createGoogleSession(options: GoogleSessionOptions): ProviderSess
         identities.push(...ws.identities);
         accounts.push(...ws.accounts);
         warnings.push(...ws.warnings);
+      }
+      if (cloudOn && !who.serviceAccount) {
+        warnings.push(
+          'Google Cloud: the service account dormant runs as could not be established from Application Default Credentials, so it is not protected from its own plans; use google.credentialsFile, or review plans for it by hand',
+        );
       }
       if (google.cloud.enabled && !cloudOn) {
         warnings.push(
@@ -127,11 +136,23 @@ export function createGoogleSession(options: GoogleSessionOptions): ProviderSess
   };
 }
 
+/** The email ADC authenticates as (a service account on GCE, GKE, Cloud Run, or a key in GOOGLE_APPLICATION_CREDENTIALS), or null. */
+async function adcEmail(auth: GoogleSdks['auth']): Promise<string | null> {
+  try {
+    const credentials = await new auth.GoogleAuth({
+      scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+    }).getCredentials();
+    return credentials.client_email ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export const googleEntry: ProviderEntry = {
   name: 'google',
   enabled: (config: Config) => config.google.enabled,
   describer: () => googleDescriber,
-  permissions: (mode) => googlePermissionsDocument(mode),
+  permissions: (mode) => googlePermissionsDocument(mode === 'export' ? 'scan' : mode),
   async open(options) {
     // The SDKs are loaded only when Google is used.
     const [auth, admin, iam] = await Promise.all([
@@ -139,9 +160,11 @@ export const googleEntry: ProviderEntry = {
       import('@googleapis/admin'),
       import('@googleapis/iam'),
     ]);
+    const google = options.config.google;
     return createGoogleSession({
       sdks: { auth, admin, iam },
-      google: options.config.google,
+      google,
+      adcServiceAccount: google.credentialsFile || !google.cloud.enabled ? null : await adcEmail(auth),
       fetch: globalThis.fetch,
       ...(options.progress ? { progress: options.progress } : {}),
       ...(process.env.DORMANT_GOOGLE_BACKOFF_MS ? { backoffMs: Number(process.env.DORMANT_GOOGLE_BACKOFF_MS) } : {}),

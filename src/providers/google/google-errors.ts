@@ -73,7 +73,12 @@ export interface FailureContext {
   /** The service account dormant runs as, when known (client_email: not a secret). */
   serviceAccount?: string | null;
   subject?: string | null;
+  /** The service account's OAuth client id, which the Admin console's delegation list names. */
+  clientId?: string | null;
 }
+
+/** Google's "slow down" reasons: after the retries of google-http.ts they are throttling, not a refusal. */
+const RATE_LIMITED = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'RESOURCE_EXHAUSTED']);
 
 /** Turn any failure of a Google call into a one-line DormantError. DormantErrors pass through. */
 export function googleFailure(err: unknown, ctx: FailureContext): DormantError {
@@ -84,7 +89,7 @@ export function googleFailure(err: unknown, ctx: FailureContext): DormantError {
   const token = tokenError(err);
   if (token === 'unauthorized_client') {
     return new CloudError(
-      `Google refused a token for ${ctx.serviceAccount ?? 'the service account'} acting as ${ctx.subject ?? 'google.subject'} (unauthorized_client) while ${ctx.what}: domain-wide delegation is not granted for its client id and these scopes; add them in the Admin console (Security → API controls → Domain-wide delegation; see \`dormant permissions --provider google\`), then ${ctx.fix}`,
+      `Google refused a token for ${ctx.serviceAccount ?? 'the service account'} acting as ${ctx.subject ?? 'google.subject'} (unauthorized_client) while ${ctx.what}: domain-wide delegation is not granted for ${ctx.clientId ? `client id ${ctx.clientId}` : 'its client id'} and these scopes; add them in the Admin console (Security → API controls → Domain-wide delegation; see \`dormant permissions --provider google\`), then ${ctx.fix}`,
       'DelegationNotGranted',
     );
   }
@@ -112,6 +117,12 @@ export function googleFailure(err: unknown, ctx: FailureContext): DormantError {
       'ServiceDisabled',
     );
   }
+  if (RATE_LIMITED.has(reason ?? '') || status === 429 || (status !== null && status >= 500)) {
+    return new CloudError(
+      `Google kept failing while ${ctx.what} (${status ?? ''} ${reason ?? ''}: ${message}) after every retry; ${ctx.fix} later`,
+      'Throttled',
+    );
+  }
   if (status === 401) {
     return new CloudError(
       `Google refused the credentials while ${ctx.what} (401 ${message}); check google.credentialsFile, then ${ctx.fix}`,
@@ -125,12 +136,6 @@ export function googleFailure(err: unknown, ctx: FailureContext): DormantError {
     );
   }
   if (status === 404) return new CloudError(`Google found nothing while ${ctx.what} (404: ${message})`, 'NotFound');
-  if (status === 429 || (status !== null && status >= 500)) {
-    return new CloudError(
-      `Google kept failing while ${ctx.what} (${status} ${reason ?? ''}: ${message}) after every retry; ${ctx.fix} later`,
-      'Throttled',
-    );
-  }
   if (status !== null) return new CloudError(`Google answered ${status} while ${ctx.what}: ${message}`, 'GoogleError');
   const code = causeCode(err);
   const url = (err as { config?: { url?: unknown } } | null)?.config?.url;

@@ -69,7 +69,13 @@ export async function collectWorkspace(ctx: GoogleContext, now: Date = ctx.clock
       if (pageToken) seen.add(pageToken);
     } while (pageToken);
   } catch (err) {
-    throw googleFailure(err, { what: 'listing Workspace users', fix: 'scan again', subject: ctx.google.subject });
+    throw googleFailure(err, {
+      what: 'listing Workspace users',
+      fix: 'scan again',
+      subject: ctx.google.subject,
+      serviceAccount: ctx.who?.serviceAccount ?? null,
+      clientId: ctx.who?.clientId ?? null,
+    });
   }
   const accounts = [...new Set(identities.map((i) => i.account))];
   const warnings: string[] = [];

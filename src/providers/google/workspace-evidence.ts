@@ -81,7 +81,13 @@ function unavailableReason(ctx: GoogleContext, err: unknown): string {
   if (status === 403 || status === 401) {
     return `Google refused the login audit (${status} ${googleMessage(err)}): ${ctx.google.subject ?? 'google.subject'} needs an admin role with the Reports privilege, and domain-wide delegation the scope admin.reports.audit.readonly`;
   }
-  return googleFailure(err, { what: 'reading the login audit', fix: 'try again', subject: ctx.google.subject }).message;
+  return googleFailure(err, {
+    what: 'reading the login audit',
+    fix: 'try again',
+    subject: ctx.google.subject,
+    serviceAccount: ctx.who?.serviceAccount ?? null,
+    clientId: ctx.who?.clientId ?? null,
+  }).message;
 }
 
 /** The user's latest login events, newest first, at most google.loginEvidenceDepth of them. */

@@ -23,7 +23,13 @@ export class WorkspaceRemediation {
   constructor(private readonly ctx: GoogleContext) {}
 
   private failure(err: unknown, what: string, fix: string) {
-    return googleFailure(err, { what, fix, subject: this.ctx.google.subject });
+    return googleFailure(err, {
+      what,
+      fix,
+      subject: this.ctx.google.subject,
+      serviceAccount: this.ctx.who?.serviceAccount ?? null,
+      clientId: this.ctx.who?.clientId ?? null,
+    });
   }
 
   /** An identity of another customer must not be acted on with this config (checked before any call). */

@@ -5,7 +5,7 @@
  * cannot come back, and the report says so plainly.
  */
 import { z } from 'zod';
-import { CloudError } from '../../errors.js';
+import { CloudError, UsageError } from '../../errors.js';
 import type { BackupEnvelope, RestoreReport } from '../../model/backup.js';
 import type { RestoreOptions, StepRunner } from '../provider.js';
 import type { GoogleContext } from './google-context.js';
@@ -58,7 +58,13 @@ export async function restoreWorkspaceUser(
   const name = backup.identityName;
   const report: RestoreReport = { restored: [], cannotRestore: [], warnings: [] };
   const fail = (err: unknown) =>
-    googleFailure(err, { what: `restoring Workspace user ${name}`, fix: 'restore again', subject: ctx.google.subject });
+    googleFailure(err, {
+      what: `restoring Workspace user ${name}`,
+      fix: 'restore again',
+      subject: ctx.google.subject,
+      serviceAccount: ctx.who?.serviceAccount ?? null,
+      clientId: ctx.who?.clientId ?? null,
+    });
   if (options.temporaryPassword) {
     report.warnings.push(
       `${name} keeps its own password when unsuspended or undeleted: the temporary password is not used`,
@@ -66,6 +72,12 @@ export async function restoreWorkspaceUser(
   }
   try {
     let live = await readWorkspaceUser(ctx, id);
+    // With `my_customer` nothing checked the customer before: a user of another one is not ours to change.
+    if (live?.customerId && live.customerId !== backup.account) {
+      throw new UsageError(
+        `the backup of ${name} belongs to Google Workspace customer ${backup.account}, but google.subject administers ${live.customerId}; restore it with that customer's config`,
+      );
+    }
     if (!live) {
       const deleted = await findDeleted(ctx, id);
       if (!deleted) {
@@ -74,7 +86,7 @@ export async function restoreWorkspaceUser(
         );
         return report;
       }
-      const ou = await undelete(ctx, id, name, data.orgUnitPath, steps, report);
+      const ou = await undelete(ctx, id, name, data.orgUnitPath, steps);
       report.restored.push(
         `user ${name} undeleted into ${ou} (same id; its mail, Drive files and calendars come back with it)`,
       );
@@ -82,8 +94,13 @@ export async function restoreWorkspaceUser(
       if (!live) throw new CloudError(`Google undeleted ${name} (${id}) but does not return it yet; restore again`);
     }
     await reconcile(ctx, data, id, steps, report);
-    if (data.suspended) {
-      report.warnings.push(`${name} was already suspended before dormant acted: it stays suspended`);
+    // Undo dormant's own suspend only (its record of what it did, when the engine gives it).
+    const dormantSuspended =
+      options.changes !== undefined
+        ? options.changes.some((c) => c.action === 'disable-user' || c.action === 'delete-user')
+        : !data.suspended;
+    if (live.suspended === true && !dormantSuspended) {
+      report.warnings.push(`${name} is suspended, but not by dormant: it stays suspended`);
     } else if (live.suspended === true) {
       await steps.step('unsuspend-user', async () => {
         await ctx.apis.directory('write').users.patch({ userKey: id, requestBody: { suspended: false } });
@@ -96,17 +113,16 @@ export async function restoreWorkspaceUser(
   }
 }
 
-/** Undelete into the backed-up org unit, or into `/` (with a warning) when that unit has gone. */
+/** Undelete into the backed-up org unit; a refused org unit stops the restore (never another unit). */
 async function undelete(
   ctx: GoogleContext,
   id: string,
   name: string,
   orgUnitPath: string,
   steps: StepRunner,
-  report: RestoreReport,
 ): Promise<string> {
   const directory = ctx.apis.directory('write');
-  let ou = orgUnitPath;
+  const ou = orgUnitPath;
   await steps.step('undelete-user', async () => {
     try {
       await directory.users.undelete({ userKey: id, requestBody: { orgUnitPath } });
@@ -120,12 +136,14 @@ async function undelete(
           'Conflict',
         );
       }
-      if (status !== 400 || orgUnitPath === '/') throw err;
-      await directory.users.undelete({ userKey: id, requestBody: { orgUnitPath: '/' } });
-      ou = '/';
-      report.warnings.push(
-        `the org unit ${orgUnitPath} of ${name} was refused (${googleMessage(err)}): the user was undeleted into /; move it back by hand`,
-      );
+      if (status === 400 && orgUnitPath !== '/') {
+        // Never into another org unit on our own: `/` may carry other (often broader) policies.
+        throw new CloudError(
+          `cannot undelete ${name} (${id}) into its org unit ${orgUnitPath}: Google refused it (${googleMessage(err)}); create the org unit again (or move it back), then restore again before the 20 days are over`,
+          'OrgUnitRefused',
+        );
+      }
+      throw err;
     }
   });
   return ou;
@@ -154,7 +172,13 @@ async function reconcile(
           ? err.message
           : googleStatus(err) === 404
             ? 'it no longer exists'
-            : googleFailure(err, { what: label, fix: 'restore again', subject: ctx.google.subject }).message;
+            : googleFailure(err, {
+                what: label,
+                fix: 'restore again',
+                subject: ctx.google.subject,
+                serviceAccount: ctx.who?.serviceAccount ?? null,
+                clientId: ctx.who?.clientId ?? null,
+              }).message;
       report.cannotRestore.push(`${label}: ${reason}`);
     }
   };

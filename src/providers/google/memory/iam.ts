@@ -70,6 +70,7 @@ interface Resolved {
  * otherwise, as IAM answers.
  */
 function resolve(state: CloudState, match: RegExpExecArray, permission: string): Resolved | FakeResponse {
+  // (An unknown account under projects/- is 403, not 404: see below.)
   const projectPart = decodeURIComponent(match[1]!);
   const id = decodeURIComponent(match[2]!);
   const named = projectPart === '-' ? null : state.project(projectPart);
@@ -79,7 +80,9 @@ function resolve(state: CloudState, match: RegExpExecArray, permission: string):
   if (!sa || (named && sa.projectId !== named.projectId)) {
     if (named)
       return gate(state, named, permission, `projects/${projectPart}/serviceAccounts/${id}`) ?? unknownAccount();
-    return unknownAccount();
+    // Under the `-` wildcard IAM cannot tell which project's permission to check: an unknown
+    // account is 403, as IAM's reference says, never 404.
+    return permissionDenied(permission, iamResource(`projects/-/serviceAccounts/${id}`));
   }
   const project = state.project(sa.projectId)!;
   const refused = gate(state, project, permission, sa.name);

@@ -81,16 +81,16 @@ function activities(state: CloudState, projectId: string, type: keyof typeof ACT
 
 const FILTER_TERM = /^\s*activities\.(?:full_resource_name|fullResourceName)\s*=\s*"([^"]+)"\s*$/;
 
-/** `activities.full_resource_name = "…"`, or several joined with OR; null for no filter, an Error when invalid. */
+/**
+ * `activities.full_resource_name = "…"` (or `fullResourceName`): the one filter the reference
+ * documents, with one name. Anything else, OR included, is refused as Google refuses an
+ * unsupported filter. Null for no filter.
+ */
 function parseFilter(filter: string | null): Set<string> | null | Error {
   if (filter === null || filter.trim() === '') return null;
-  const names = new Set<string>();
-  for (const term of filter.split(/\s+OR\s+/)) {
-    const m = FILTER_TERM.exec(term.replace(/^\s*\(|\)\s*$/g, ''));
-    if (!m) return new Error(`Invalid filter: ${filter}`);
-    names.add(m[1]!);
-  }
-  return names;
+  const m = FILTER_TERM.exec(filter.trim());
+  if (!m) return new Error(`Invalid filter: ${filter}`);
+  return new Set([m[1]!]);
 }
 
 /** Page tokens: an offset and the number of pages served, opaque to the caller. */
