@@ -26,6 +26,7 @@ const MODULES: Record<string, () => Promise<Registrar>> = {
   serve: async () => (await import('./commands/serve.js')).registerServe,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
   permissions: async () => (await import('./commands/permissions.js')).registerPermissions,
+  export: async () => (await import('./commands/export.js')).registerExport,
 };
 
 const COMMAND_MODULE: Record<string, string> = {
@@ -39,6 +40,7 @@ const COMMAND_MODULE: Record<string, string> = {
   serve: 'serve',
   demo: 'demo',
   permissions: 'permissions',
+  export: 'export',
 };
 
 const GLOBAL_VALUE_FLAGS = new Set(['--config', '--profile', '--region', '--endpoint-url', '--db', '--provider']);

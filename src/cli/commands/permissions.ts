@@ -8,14 +8,16 @@ import { loadConfig } from '../../config/config.js';
 import { selectProviders } from '../../providers/registry.js';
 import type { GlobalFlags } from '../context.js';
 
-type PermissionMode = 'scan' | 'remediate';
+type PermissionMode = 'scan' | 'remediate' | 'export';
 
 export function registerPermissions(program: Command, globals: () => GlobalFlags): void {
   program
     .command('permissions')
     .description('print the least-privilege permissions dormant needs (--provider aws,entra)')
     .addOption(
-      new Option('--mode <mode>', 'what the permissions must allow').choices(['scan', 'remediate']).default('scan'),
+      new Option('--mode <mode>', 'what the permissions must allow (export: scan plus Security Hub import)')
+        .choices(['scan', 'remediate', 'export'])
+        .default('scan'),
     )
     .action((flags: { mode: PermissionMode }) => {
       const g = globals();

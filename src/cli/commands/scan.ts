@@ -108,7 +108,10 @@ export function registerScan(program: Command, globals: () => GlobalFlags): void
           ctx.log.warn(`partial scan: ${f.provider} ${f.account} could not be read: ${f.reason}`);
       const format = (flags.format as Format | undefined) ?? defaultFormat(ctx, flags.output);
       const color = format === 'table' && ctx.stdoutIsTTY && !flags.output && !process.env.NO_COLOR;
-      writeOutput(renderChunks(result, format, { color }), flags.output);
+      writeOutput(
+        renderChunks(result, format, { color, config: ctx.config, region: ctx.config.aws.region }),
+        flags.output,
+      );
       const partial = partialFailure(result, flags);
       if (partial) throw partial;
       process.exitCode = exitCodeFor(result, flags.failOn);

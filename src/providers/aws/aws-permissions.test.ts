@@ -7,6 +7,7 @@ import {
   REMEDIATE_READ_ACTIONS,
   REMEDIATE_WRITE_ACTIONS,
   SCAN_ACTIONS,
+  SECURITYHUB_ACTIONS,
   policyFor,
 } from './aws-permissions.js';
 
@@ -21,6 +22,7 @@ function commandsIn(file: string): string[] {
 
 const SCAN_FILES = ['aws-api-source.ts', 'aws-report-source.ts', 'aws-provider.ts'];
 const EVIDENCE_FILES = ['aws-cloudtrail-evidence.ts', 'aws-access-advisor-evidence.ts'];
+const EXPORT_FILES = ['aws-securityhub.ts'];
 /** What apply and restore run: the remediation class and the modules it composes. */
 const REMEDIATION_FILES = [
   'aws-remediation.ts',
@@ -48,9 +50,17 @@ describe('dormant permissions', () => {
 
   it('no file of the AWS provider sends a command outside the lists above', () => {
     const files = readdirSync(awsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
-    const known = new Set([...SCAN_FILES, ...EVIDENCE_FILES, ...REMEDIATION_FILES]);
+    const known = new Set([...SCAN_FILES, ...EVIDENCE_FILES, ...REMEDIATION_FILES, ...EXPORT_FILES]);
     const unlisted = files.filter((f) => commandsIn(f).length > 0 && !known.has(f));
     expect(unlisted).toEqual([]);
+  });
+
+  it('export mode adds exactly the Security Hub calls the export makes', () => {
+    const used = EXPORT_FILES.flatMap(commandsIn).map((c) => `securityhub:${c}`);
+    expect([...used].sort()).toEqual([...SECURITYHUB_ACTIONS].sort());
+    const exp = policyFor('export') as { Statement: { Sid: string; Action: string[] }[] };
+    expect(exp.Statement.map((st) => st.Sid)).toEqual(['DormantScanReadOnly', 'DormantSecurityHubExport']);
+    expect(exp.Statement[1]!.Action).toEqual([...SECURITYHUB_ACTIONS]);
   });
 
   it('prints a valid policy document per mode', () => {

@@ -63,7 +63,11 @@ export const EVIDENCE_ACTIONS = [
   'iam:GetServiceLastAccessedDetails',
 ] as const;
 
-export type PermissionMode = 'scan' | 'remediate';
+/** `dormant export securityhub`: import findings and read back the ones it exported (to archive). */
+export const SECURITYHUB_ACTIONS = ['securityhub:BatchImportFindings', 'securityhub:GetFindings'] as const;
+
+/** scan; remediate (apply, restore, review evidence); export (scan, then Security Hub). */
+export type PermissionMode = 'scan' | 'remediate' | 'export';
 
 /** sts:GetCallerIdentity needs no permission; it tells dormant which user it runs as. */
 export function policyFor(mode: PermissionMode): object {
@@ -81,6 +85,14 @@ export function policyFor(mode: PermissionMode): object {
         Resource: ['arn:aws:iam::*:user/*', 'arn:aws:iam::*:group/*', 'arn:aws:iam::*:mfa/*'],
       },
     );
+  }
+  if (mode === 'export') {
+    statements.push({
+      Sid: 'DormantSecurityHubExport',
+      Effect: 'Allow',
+      Action: [...SECURITYHUB_ACTIONS],
+      Resource: '*',
+    });
   }
   return { Version: '2012-10-17', Statement: statements };
 }
