@@ -118,6 +118,38 @@ describe('a staged key: disable now, delete deleteAfterDays later', () => {
     expect(tenant.cloud.keys.get('a'.repeat(40))?.disabled).toBe(false);
   });
 
+  it('with deleteAfterDays 0 the delete still waits 3 days after the disable (Policy Analyzer lags)', async () => {
+    config.remediation.deleteAfterDays = 0;
+    const plan = await planAndApprove();
+    expect(plan.items[1]!.sentence).toMatch(/3 days after it is disabled/);
+    const first = await run(plan.id, NOW);
+    expect(first.done.map((i) => i.action)).toEqual(['deactivate-key']);
+    expect(first.notDue.map((n) => n.item.action)).toEqual(['delete-key']);
+    expect((await run(plan.id, new Date(NOW.getTime() + 2 * DAY_MS))).done).toEqual([]);
+    expect((await run(plan.id, new Date(NOW.getTime() + 3 * DAY_MS + 1000))).done.map((i) => i.action)).toEqual([
+      'delete-key',
+    ]);
+  });
+
+  it('restore undoes only what dormant did: a key and an account someone else disabled stay disabled', async () => {
+    const plan = await planAndApprove();
+    await run(plan.id, NOW);
+    expect(storedKey()?.disabled).toBe(true);
+    // After dormant's disable, an admin disables the other key (compromised) and the account.
+    tenant.cloud.keys.get('a'.repeat(40))!.disabled = true;
+    tenant.cloud.findServiceAccount(SA)!.disabled = true;
+    const back = await restore(store, session.remediation, SA, { by: 'alice' });
+    expect(storedKey()?.disabled).toBe(false);
+    expect(tenant.cloud.keys.get('a'.repeat(40))?.disabled).toBe(true);
+    expect(tenant.cloud.findServiceAccount(SA)?.disabled).toBe(true);
+    expect(back.report.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/is disabled, but not by dormant; it is left disabled/),
+        expect.stringMatching(new RegExp(`key ${'a'.repeat(40)} .*is disabled, but not by dormant`)),
+      ]),
+    );
+  });
+
   it('never deletes a key someone re-enabled after the disable', async () => {
     const plan = await planAndApprove();
     await run(plan.id, NOW);

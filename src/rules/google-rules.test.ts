@@ -129,6 +129,28 @@ describe('Cloud rules', () => {
     const sa = serviceAccount('batch', never, [key('k1', 200, 'never', null)], ago(200));
     expect(ruleIds(sa)).toEqual(['DORMANT-GCP-001', 'DORMANT-GCP-002']);
   });
+  it('GCP-002 counts its keys: a key used 2 days ago keeps an account with an old authentication active', () => {
+    expect(ruleIds(serviceAccount('busy', used(200), [key('k1', 300, 'used', 2)], ago(300)))).toEqual([]);
+  });
+  it('GCP-002 counts a key created yesterday as activity (someone is setting the account up)', () => {
+    const sa = serviceAccount(
+      'setup',
+      used(200),
+      [key('k1', 300, 'never', null), key('k2', 1, 'never', null)],
+      ago(300),
+    );
+    expect(ruleIds(sa)).toEqual(['DORMANT-GCP-001']);
+  });
+  it('GCP-002 gives no verdict when the last use of any key is unknown', () => {
+    expect(ruleIds(serviceAccount('half', used(200), [key('k1', 300, 'unknown', null)], ago(300)))).toEqual([]);
+  });
+  it('a key whose creation time is unknown (uploaded) and never used gets no verdict, nor dates the account', () => {
+    const uploaded = { ...key('k1', 300, 'never', null), createdAt: null };
+    expect(ruleIds(serviceAccount('upl', never, [uploaded], null))).toEqual([]);
+  });
+  it('the Cloud rules make the delete wait at least 3 days (Policy Analyzer lags up to two)', () => {
+    expect(RULES.filter((r) => r.id.startsWith('DORMANT-GCP')).map((r) => r.minDeleteAfterDays)).toEqual([3, 3]);
+  });
   it('an account with no keys and no activity data has no age: no verdict', () => {
     expect(ruleIds(serviceAccount('mystery', never, [], null))).toEqual([]);
   });
