@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine for the integration tests (DESIGN.md §6): checks that
-# moto is importable (installs moto[server] with pip if not), makes sure a
+# moto is importable (installs moto[server] with pip if not), that cfn-lint is
+# (test/cloudformation.test.ts lints deploy/cloudformation.yaml; pip install
+# cfn-lint if not), makes sure a
 # PostgreSQL server answers on 127.0.0.1:5432 (installing the Debian package
 # and starting a throw-away cluster in /tmp/dormant-pg if needed), and creates
 # the role "dormant" and the database "dormant_test" (trust auth).
@@ -53,6 +55,26 @@ ensure_moto() {
   fi
   python3 -c 'import moto, moto.server' ||
     die "moto was installed but 'import moto.server' still fails"
+}
+
+# ----------------------------------------------------------------- cfn-lint
+
+ensure_cfn_lint() {
+  if python3 -c 'import cfnlint.runner' 2>/dev/null; then
+    log "cfn-lint $(python3 -c 'import cfnlint.version as v; print(v.__version__)') is installed"
+    return
+  fi
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    apt_install python3-pip || die "could not install pip for python3 (cfn-lint needs it)"
+  fi
+  log "cfn-lint is missing; running pip install cfn-lint"
+  # Same PEP 668 fallback as for moto.
+  if ! python3 -m pip install --quiet cfn-lint >&2; then
+    python3 -m pip install --quiet --break-system-packages cfn-lint >&2 ||
+      die "pip install cfn-lint failed; test/cloudformation.test.ts lints deploy/cloudformation.yaml with it: install cfn-lint for python3 by hand"
+  fi
+  python3 -c 'import cfnlint.runner' ||
+    die "cfn-lint was installed but 'import cfnlint.runner' still fails"
 }
 
 # ----------------------------------------------------------------- PostgreSQL
@@ -200,5 +222,6 @@ ensure_postgres() {
 }
 
 ensure_moto
+ensure_cfn_lint
 ensure_postgres
 echo "export DORMANT_TEST_PG_URL=${PG_URL}"

@@ -106,7 +106,13 @@ describe('parseConfig defaults', () => {
         ticketPer: 'plan',
         transitions: { approved: null, done: null, denied: null },
       },
-      serve: { port: 8080, host: '127.0.0.1', schedule: '0 8 * * 1-5', applySchedule: '*/15 * * * *' },
+      serve: {
+        port: 8080,
+        host: '127.0.0.1',
+        schedule: '0 8 * * 1-5',
+        applySchedule: '*/15 * * * *',
+        allowPartial: false,
+      },
     });
   });
 

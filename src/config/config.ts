@@ -138,8 +138,16 @@ export const workflowSchema = z.strictObject({
       schedule: z.string().min(1).default('0 8 * * 1-5'),
       /** Cron for applying approved items and deletions that are now due. */
       applySchedule: z.string().min(1).default('*/15 * * * *'),
+      /** Plan from a scan in which some accounts or projects could not be read (each failure logged). */
+      allowPartial: z.boolean().default(false),
     })
-    .default({ port: 8080, host: '127.0.0.1', schedule: '0 8 * * 1-5', applySchedule: '*/15 * * * *' }),
+    .default({
+      port: 8080,
+      host: '127.0.0.1',
+      schedule: '0 8 * * 1-5',
+      applySchedule: '*/15 * * * *',
+      allowPartial: false,
+    }),
 });
 
 /** A secret for Entra: an environment variable or a file, never the YAML itself. */

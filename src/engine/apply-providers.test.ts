@@ -170,7 +170,9 @@ describe.each(WORLDS)('the engine on %s', (_label, make) => {
       [
         world.nameOf('ben'),
         'delete-user',
-        expect.stringMatching(/^its disable-user \(item \d+\) was skipped: activity after the plan was made/) as unknown,
+        expect.stringMatching(
+          /^its disable-user \(item \d+\) was skipped: activity after the plan was made/,
+        ) as unknown,
       ],
     ]);
     expect(world.exists('ben')).toBe(true);

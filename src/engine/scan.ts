@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.js';
+import { CloudError } from '../errors.js';
 import type { Finding, ProviderScan, ScanResult, ScannedIdentity } from '../model/finding.js';
 import type { Inventory } from '../model/identity.js';
 import { isoSeconds } from '../model/time.js';
@@ -143,4 +144,19 @@ export async function scan(providers: ScanProvider | ScanProvider[], options: Sc
       findings: findings.length,
     },
   };
+}
+
+/**
+ * A scan that could not read some accounts is partial (DESIGN §3): the error to stop with, or
+ * null when there are no failures or the caller accepts a partial result (each failure is then
+ * the caller's warning to print).
+ */
+export function partialScanError(result: ScanResult, allowPartial: boolean, how: string): CloudError | null {
+  const failures = result.failures ?? [];
+  if (failures.length === 0 || allowPartial) return null;
+  const list = failures.map((f) => `${f.provider} ${f.account}: ${f.reason}`);
+  return new CloudError(
+    `${failures.length} account(s) could not be read (${list.join('; ')}); fix access, or ${how} to accept a partial result`,
+    'PartialScan',
+  );
 }

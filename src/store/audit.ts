@@ -47,7 +47,10 @@ export async function listAudit(db: Db, filter: { kind?: string } = {}): Promise
 }
 
 /** When an identity was last restored (a `restore.done` event naming it), or null. */
-export async function lastRestoreOf(db: Db, identity: { provider: string; identityId: string }): Promise<string | null> {
+export async function lastRestoreOf(
+  db: Db,
+  identity: { provider: string; identityId: string },
+): Promise<string | null> {
   const events = await listAudit(db, { kind: 'restore.done' });
   const mine = events.filter((e) => {
     const d = e.detail as { provider?: string; identityId?: string } | null;

@@ -280,5 +280,9 @@ export async function doneActionsFor(
     .orderBy('updated_at');
   if (since) q = q.where('updated_at', '>', since);
   const rows = await q.execute();
-  return rows.map((r) => ({ action: r.action as PlanItem['action'], credentialId: r.credential_id, doneAt: r.updated_at }));
+  return rows.map((r) => ({
+    action: r.action as PlanItem['action'],
+    credentialId: r.credential_id,
+    doneAt: r.updated_at,
+  }));
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { apply } from '../engine/apply.js';
 import { decide } from '../engine/decide.js';
-import { scan } from '../engine/scan.js';
+import { partialScanError, scan } from '../engine/scan.js';
 import { storePlan } from '../engine/storePlan.js';
 import { DormantError } from '../errors.js';
 import type { Evidence } from '../model/evidence.js';
@@ -62,6 +62,24 @@ export interface ServiceDeps {
 }
 
 export const SERVICE_ACTOR = 'dormant-service';
+
+/** What one review step did: the plan it stored (null: nothing new, none stored) and its items. */
+export interface ReviewResult {
+  planId: string | null;
+  items: number;
+}
+
+/** What one apply step did, over every plan with approved items. */
+export interface ApplyResult {
+  applied: number;
+  skipped: number;
+  failed: number;
+  /** One line per failed item and per plan a guard or a lock refused (logged and audited). */
+  problems: string[];
+}
+
+/** One whole cycle: review, then apply (`cycle()`). */
+export type CycleResult = ReviewResult & ApplyResult;
 
 /** Evidence from the provider each item belongs to (DESIGN §1: evidence through the provider contract). */
 export function providerEvidence(remediation: RemediationProvider[]): EvidenceSource {
@@ -128,12 +146,29 @@ export class ReviewService {
     });
   }
 
+  /**
+   * Both scheduled steps once, in order, with errors thrown rather than logged: what a caller
+   * that runs one cycle per invocation (the Lambda, src/lambda/handler.ts) needs.
+   */
+  async cycle(): Promise<CycleResult> {
+    await this.expire();
+    const reviewed = await this.review();
+    const applied = await this.applyApproved();
+    await this.sync();
+    return { ...reviewed, ...applied };
+  }
+
   /** Scan, plan, collect evidence, then ask for review of every item not yet asked about. */
-  async review(): Promise<void> {
+  async review(): Promise<ReviewResult> {
     const { store, config, log } = this.deps;
     const now = this.now();
     const result = await scan(this.deps.scanners, { config, now });
     for (const w of result.warnings) log.warn(w);
+    // A partial inventory is never planned from as if it were whole (DESIGN §3).
+    for (const f of result.failures ?? [])
+      log.warn(`partial scan: ${f.provider} ${f.account} could not be read: ${f.reason}`);
+    const partial = partialScanError(result, config.serve.allowPartial, 'set serve.allowPartial: true');
+    if (partial) throw partial;
     const { plan, notes } = await storePlan(store, result, config, SERVICE_ACTOR, now, {
       keepEmpty: false,
       ...(this.deps.describers ? { describers: this.deps.describers } : {}),
@@ -185,6 +220,7 @@ export class ReviewService {
         now.toISOString(),
       );
     }
+    return { planId: plan.items.length > 0 ? plan.id : null, items: plan.items.length };
   }
 
   /** Requests nobody answered count as denied (no snooze), and are planned and asked again next cycle. */
@@ -210,10 +246,11 @@ export class ReviewService {
   }
 
   /** Apply approved items and deletions now due, plan by plan. */
-  async applyApproved(): Promise<void> {
+  async applyApproved(): Promise<ApplyResult> {
     const { store, config, log } = this.deps;
+    const result: ApplyResult = { applied: 0, skipped: 0, failed: 0, problems: [] };
     for (const planId of await plansWithApprovedItems(store.db)) {
-      if (this.stopping) return;
+      if (this.stopping) return result;
       try {
         const report = await apply(store, this.deps.remediation, {
           planId,
@@ -226,10 +263,16 @@ export class ReviewService {
         for (const item of report.done) await this.record(item, 'done', null);
         for (const s of report.skipped) await this.record(s.item, 'skipped', s.reason);
         for (const f of report.failed) await this.record(f.item, 'failed', f.reason);
+        result.applied += report.done.length;
+        result.skipped += report.skipped.length;
+        result.failed += report.failed.length;
+        for (const f of report.failed)
+          result.problems.push(`plan ${planId}: item ${f.item.seq} (${f.item.identityName}) failed: ${f.reason}`);
       } catch (err) {
         // A guard refusal or a lock held elsewhere stops this plan only; it is logged and audited.
         if (!(err instanceof DormantError)) throw err;
         log.error(`plan ${planId}: ${err.message}`);
+        result.problems.push(err.message.includes(planId) ? err.message : `plan ${planId}: ${err.message}`);
         await store.audit(store.db, {
           actor: SERVICE_ACTOR,
           kind: 'apply.refused',
@@ -238,6 +281,7 @@ export class ReviewService {
         });
       }
     }
+    return result;
   }
 
   /**

@@ -86,7 +86,8 @@ export async function createPlan(ctx: CommandContext, store: Store, flags: ScanF
   for (const w of result.warnings) ctx.log.warn(w);
   const partial = partialFailure(result, flags);
   if (partial) throw partial;
-  for (const f of result.failures ?? []) ctx.log.warn(`partial scan: ${f.provider} ${f.account} could not be read: ${f.reason}`);
+  for (const f of result.failures ?? [])
+    ctx.log.warn(`partial scan: ${f.provider} ${f.account} could not be read: ${f.reason}`);
   return storePlan(store, result, ctx.config, by);
 }
 

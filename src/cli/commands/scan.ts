@@ -1,8 +1,8 @@
 /** `dormant scan`: read-only; prints findings in the chosen format and sets the exit code. */
 import { Option, type Command } from 'commander';
-import { CloudError, UsageError, EXIT } from '../../errors.js';
+import { UsageError, EXIT, type CloudError } from '../../errors.js';
 import { SEVERITY_ORDER, type ScanResult, type Severity } from '../../model/finding.js';
-import { scan } from '../../engine/scan.js';
+import { partialScanError, scan } from '../../engine/scan.js';
 import { FORMATS, type Format, renderChunks } from '../../report/render.js';
 import { type CommandContext, buildContext, endProgress, parseIntFlag, type GlobalFlags } from '../context.js';
 import { openForScan } from '../sessions.js';
@@ -33,14 +33,7 @@ export function addScanOptions(cmd: Command): Command {
  * warning; without it the caller exits 3 (scan prints the document first, plan stores nothing).
  */
 export function partialFailure(result: ScanResult, flags: ScanFlags): CloudError | null {
-  const failures = result.failures ?? [];
-  if (failures.length === 0) return null;
-  const list = failures.map((f) => `${f.provider} ${f.account}: ${f.reason}`);
-  if (flags.allowPartial) return null;
-  return new CloudError(
-    `${failures.length} account(s) could not be read (${list.join('; ')}); fix access, or pass --allow-partial to accept a partial result`,
-    'PartialScan',
-  );
+  return partialScanError(result, Boolean(flags.allowPartial), 'pass --allow-partial');
 }
 
 export function parseAsOf(value: string | undefined): Date {
