@@ -4,8 +4,8 @@
  * validated with its schema when read back.
  */
 import { z } from 'zod';
-import { CloudError } from '../../errors.js';
 import type { BackupEnvelope } from '../../model/backup.js';
+import { envelopeReader } from '../backup-envelope.js';
 import type { IdentityRef } from '../provider.js';
 import type { EntraContext } from './entra-collect.js';
 import { GraphRequestError, pages, parseBody } from './entra-graph.js';
@@ -78,31 +78,14 @@ export const entraBackupDataSchema = z.strictObject({
 
 export type EntraBackupData = z.infer<typeof entraBackupDataSchema>;
 
-const envelopeSchema = z.object({
-  provider: z.literal('entra'),
-  kind: z.enum(['user', 'guest']),
-  version: z.literal(ENTRA_BACKUP_VERSION),
-  takenAt: z.string().min(1),
-  account: z.string().min(1),
-  identityId: z.string().min(1),
-  identityName: z.string().min(1),
+/** Validates a stored envelope; a field that does not fit is named in one line (exit 3). */
+export const readEntraBackup = envelopeReader<EntraBackupData>({
+  provider: 'entra',
+  kinds: ['user', 'guest'],
+  version: ENTRA_BACKUP_VERSION,
+  what: 'an Entra backup',
   data: entraBackupDataSchema,
 });
-
-/** Validates a stored envelope; a field that does not fit is named in one line. */
-export function readEntraBackup(envelope: BackupEnvelope<unknown>): BackupEnvelope<EntraBackupData> {
-  const result = envelopeSchema.safeParse(envelope);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue ? issue.path.map(String).join('.') : '';
-  const name =
-    typeof envelope?.identityName === 'string' && envelope.identityName ? envelope.identityName : 'an identity';
-  // Exit 3, as for AWS: the stored backup (not the command line) is what is wrong.
-  throw new CloudError(
-    `cannot read the backup of ${name}: ${field || 'envelope'}: ${issue?.message ?? 'unexpected shape'} (not an Entra backup of version ${ENTRA_BACKUP_VERSION}); it cannot be restored automatically`,
-    'UnreadableBackup',
-  );
-}
 
 const memberOfSchema = z.object({
   '@odata.type': z.string().optional(),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CloudError } from '../../errors.js';
 import type { BackupEnvelope } from '../../model/backup.js';
+import { envelopeReader } from '../backup-envelope.js';
 import type { IdentityRef } from '../provider.js';
 import { accountResource, getServiceAccount, listUserManagedKeys } from './cloud-collect.js';
 import { isUserManaged, keyIdOf } from './cloud-identity.js';
@@ -43,30 +44,14 @@ export const cloudBackupDataSchema = z.strictObject({
 
 export type CloudBackupData = z.infer<typeof cloudBackupDataSchema>;
 
-const envelopeSchema = z.object({
-  provider: z.literal('google'),
-  kind: z.literal('service-account'),
-  version: z.literal(CLOUD_BACKUP_VERSION),
-  takenAt: z.string().min(1),
-  account: z.string().min(1),
-  identityId: z.string().min(1),
-  identityName: z.string().min(1),
+/** Validates a stored envelope; a field that does not fit is named in one line (exit 3). */
+export const readCloudBackup = envelopeReader<CloudBackupData>({
+  provider: 'google',
+  kinds: ['service-account'],
+  version: CLOUD_BACKUP_VERSION,
+  what: 'a Google service account backup',
   data: cloudBackupDataSchema,
 });
-
-/** Validates a stored envelope; a field that does not fit is named in one line (exit 3). */
-export function readCloudBackup(envelope: BackupEnvelope<unknown>): BackupEnvelope<CloudBackupData> {
-  const result = envelopeSchema.safeParse(envelope);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue ? issue.path.map(String).join('.') : '';
-  const name =
-    typeof envelope?.identityName === 'string' && envelope.identityName ? envelope.identityName : 'an identity';
-  throw new CloudError(
-    `cannot read the backup of ${name}: ${field || 'envelope'}: ${issue?.message ?? 'unexpected shape'} (not a Google service account backup of version ${CLOUD_BACKUP_VERSION}); it cannot be restored automatically`,
-    'UnreadableBackup',
-  );
-}
 
 /** A full snapshot of one service account, read live by unique id. */
 export async function takeCloudBackup(

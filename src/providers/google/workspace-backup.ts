@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CloudError } from '../../errors.js';
 import type { BackupEnvelope } from '../../model/backup.js';
+import { envelopeReader } from '../backup-envelope.js';
 import type { IdentityRef } from '../provider.js';
 import type { GoogleContext } from './google-context.js';
 import { googleStatus } from './google-errors.js';
@@ -35,30 +36,14 @@ export const workspaceBackupDataSchema = z.strictObject({
 export type WorkspaceBackupData = z.infer<typeof workspaceBackupDataSchema>;
 export type GroupMembership = z.infer<typeof membershipSchema>;
 
-const envelopeSchema = z.object({
-  provider: z.literal('google'),
-  kind: z.literal('user'),
-  version: z.literal(WORKSPACE_BACKUP_VERSION),
-  takenAt: z.string().min(1),
-  account: z.string().min(1),
-  identityId: z.string().min(1),
-  identityName: z.string().min(1),
+/** Validates a stored envelope; a field that does not fit is named in one line (exit 3). */
+export const readWorkspaceBackup = envelopeReader<WorkspaceBackupData>({
+  provider: 'google',
+  kinds: ['user'],
+  version: WORKSPACE_BACKUP_VERSION,
+  what: 'a Google Workspace user backup',
   data: workspaceBackupDataSchema,
 });
-
-/** Validates a stored envelope; a field that does not fit is named in one line (exit 3). */
-export function readWorkspaceBackup(envelope: BackupEnvelope<unknown>): BackupEnvelope<WorkspaceBackupData> {
-  const result = envelopeSchema.safeParse(envelope);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue ? issue.path.map(String).join('.') : '';
-  const name =
-    typeof envelope?.identityName === 'string' && envelope.identityName ? envelope.identityName : 'an identity';
-  throw new CloudError(
-    `cannot read the backup of ${name}: ${field || 'envelope'}: ${issue?.message ?? 'unexpected shape'} (not a Google Workspace user backup of version ${WORKSPACE_BACKUP_VERSION}); it cannot be restored automatically`,
-    'UnreadableBackup',
-  );
-}
 
 const aliasesSchema = z.looseObject({
   aliases: z.array(z.looseObject({ alias: z.string().min(1) })).nullish(),
