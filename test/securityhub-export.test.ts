@@ -321,6 +321,17 @@ describe('importFindings (in-process, on moto)', () => {
       // exportFindings on the same hub: nothing new, nothing to archive.
       const report = await exportFindings(client, findings, options);
       expect(report).toEqual({ imported: findings.length, archived: 0, failed: [] });
+
+      // A scan that could not judge an identity (its data unknown) archives none of its findings:
+      // no verdict is not a pass. The others, no longer found, are archived.
+      const unjudged = findings[0]!;
+      const who = (f: AwsSecurityFinding) => `aws\n${f.ProductFields?.['dormant/identityId'] ?? ''}`;
+      const rest = await exportFindings(client, [], { ...options, unjudged: new Set([who(unjudged)]) });
+      const sameIdentity = findings.filter((f) => who(f) === who(unjudged)).length;
+      expect(sameIdentity).toBeGreaterThan(0);
+      expect(rest.archived).toBe(findings.length - sameIdentity);
+      const after = await allFindings(client);
+      expect(after.get(unjudged.Id!)?.RecordState ?? 'ACTIVE').toBe('ACTIVE');
     } finally {
       client.destroy();
     }

@@ -109,9 +109,10 @@ export async function apply(
     if (options.yes) plan = await approvePending(plan);
     const { due, notDue } = dueItems(plan, clock());
     report.notDue = notDue;
-    if (!dryRun) await skipOrphans(plan);
     for (const item of due) providerFor(item);
     await guard(plan, due, providerFor, options.config, options.maxActions);
+    // After the guards, so that a run they refuse changes nothing at all.
+    if (!dryRun) await skipOrphans(plan);
 
     for (const planned of due) {
       if (options.signal?.aborted) {
@@ -198,19 +199,9 @@ export async function apply(
 
   /** Skip an item whose dependency will never be done (skipped or denied), saying which and why. */
   async function skipBehind(item: PlanItem, dep: PlanItem): Promise<void> {
-    const plan = (await getPlan(store.db, item.planId))!;
     const reason = `its ${dep.action} (item ${dep.seq}) was ${dep.status}${dep.reason ? `: ${dep.reason}` : ''}`;
-    const itemRun: ItemRun = {
-      store,
-      provider: providerFor(item),
-      plan,
-      config: options.config,
-      runId,
-      by: options.by,
-      clock,
-      say,
-    };
-    await skipItem(itemRun, item, reason);
+    // No provider is needed (nothing is read or changed in the cloud), so a provider no longer enabled cannot stop it.
+    await skipItem({ store, plan: first!, runId, by: options.by }, item, reason, 'dependency');
     report.skipped.push({ item, reason });
     report.notDue = report.notDue.filter((n) => n.item.id !== item.id);
     say(`skipped: ${item.sentence}: ${reason}`);

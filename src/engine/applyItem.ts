@@ -120,14 +120,19 @@ export async function failItem(run: ItemRun, item: PlanItem, reason: string): Pr
 }
 
 /** Record an item skipped (the re-check said no, or what it waits for will never be done). */
-export async function skipItem(run: ItemRun, item: PlanItem, reason: string): Promise<void> {
+export async function skipItem(
+  run: Pick<ItemRun, 'store' | 'plan' | 'runId' | 'by'>,
+  item: PlanItem,
+  reason: string,
+  step = 'recheck',
+): Promise<void> {
   const { store, plan } = run;
   await store.transaction(async (trx) => {
     await writeJournal(trx, {
       planId: plan.id,
       itemId: item.id,
       runId: run.runId,
-      step: 'recheck',
+      step,
       phase: 'outcome',
       status: 'skipped',
       detail: { reason },

@@ -57,7 +57,8 @@ export async function restore(
     detail: { backupId: backup.id, user: backup.identityName, provider: backup.provider },
   });
   const who = { provider: backup.envelope.provider, identityId: backup.identityId };
-  const changes = (await doneActionsFor(store.db, who, await lastRestoreOf(store.db, who))).map((c) => ({
+  const since = await lastRestoreOf(store.db, { ...who, name: backup.identityName });
+  const changes = (await doneActionsFor(store.db, who, since)).map((c) => ({
     action: c.action,
     credentialId: c.credentialId,
   }));

@@ -49,12 +49,17 @@ export async function listAudit(db: Db, filter: { kind?: string } = {}): Promise
 /** When an identity was last restored (a `restore.done` event naming it), or null. */
 export async function lastRestoreOf(
   db: Db,
-  identity: { provider: string; identityId: string },
+  identity: { provider: string; identityId: string; name?: string },
 ): Promise<string | null> {
   const events = await listAudit(db, { kind: 'restore.done' });
   const mine = events.filter((e) => {
-    const d = e.detail as { provider?: string; identityId?: string } | null;
-    return d?.provider === identity.provider && d?.identityId === identity.identityId;
+    const d = e.detail as { provider?: string; identityId?: string; user?: string } | null;
+    if (d?.identityId !== undefined) return d.provider === identity.provider && d.identityId === identity.identityId;
+    // Events written before they named the identity's id: its name then (or its id, which some are).
+    return (
+      (d?.provider ?? 'aws') === identity.provider &&
+      (d?.user === identity.identityId || (identity.name !== undefined && d?.user === identity.name))
+    );
   });
   return mine.at(-1)?.at ?? null;
 }

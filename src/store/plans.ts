@@ -265,7 +265,11 @@ export async function closeOpenItemsFor(
   return ids;
 }
 
-/** What dormant did to an identity (done items) after `since` (exclusive; null: ever), oldest first. */
+/**
+ * What dormant did to an identity after `since` (exclusive; null: ever), oldest first: items
+ * done, and items a failed or interrupted run changed part of (a journaled step with an `ok`
+ * outcome, other than the re-check and the backup), so that a restore can undo those too.
+ */
 export async function doneActionsFor(
   db: Db,
   identity: { provider: string; identityId: string },
@@ -273,16 +277,26 @@ export async function doneActionsFor(
 ): Promise<{ action: PlanItem['action']; credentialId: string | null; doneAt: string }[]> {
   let q = db
     .selectFrom('plan_items')
-    .select(['action', 'credential_id', 'updated_at'])
+    .select(['id', 'action', 'credential_id', 'status', 'updated_at'])
     .where('provider', '=', identity.provider)
     .where('identity_id', '=', identity.identityId)
-    .where('status', '=', 'done')
     .orderBy('updated_at');
   if (since) q = q.where('updated_at', '>', since);
   const rows = await q.execute();
-  return rows.map((r) => ({
-    action: r.action as PlanItem['action'],
-    credentialId: r.credential_id,
-    doneAt: r.updated_at,
-  }));
+  const partly = rows.filter((r) => r.status !== 'done').map((r) => r.id);
+  const acted = new Set<string>();
+  if (partly.length > 0) {
+    const steps = await db
+      .selectFrom('journal')
+      .select('item_id')
+      .where('item_id', 'in', partly)
+      .where('phase', '=', 'outcome')
+      .where('status', '=', 'ok')
+      .where('step', 'not in', ['recheck', 'backup', 'item', 'dependency'])
+      .execute();
+    for (const s of steps) acted.add(s.item_id);
+  }
+  return rows
+    .filter((r) => r.status === 'done' || acted.has(r.id))
+    .map((r) => ({ action: r.action as PlanItem['action'], credentialId: r.credential_id, doneAt: r.updated_at }));
 }

@@ -90,4 +90,27 @@ describe('the review step on a partial scan', () => {
     expect(await listPlans(store.db)).toHaveLength(1);
     expect(logs).toContain('warn partial scan: aws 210987654321 could not be read: AssumeRole denied');
   });
+
+  it('a whole cycle still applies what was approved when the review fails, then throws the review error', async () => {
+    const logs: string[] = [];
+    const ok = service(true, logs);
+    const reviewed = await ok.review();
+    const [plan] = await listPlans(store.db);
+    const { decide } = await import('../engine/decide.js');
+    await decide(store, {
+      planId: plan!.id,
+      items: ['1'],
+      all: false,
+      decision: 'approve',
+      by: 'alice',
+      reason: null,
+      channel: 'cli',
+      now: NOW,
+    });
+    expect(reviewed.items).toBeGreaterThan(0);
+    // Next cycle: the scan is partial and not allowed, so the review fails; the approved item is applied anyway.
+    await expect(service(false, logs).cycle()).rejects.toThrow(/could not be read/);
+    const { getPlan } = await import('../store/plans.js');
+    expect((await getPlan(store.db, plan!.id))!.items[0]!.status).toBe('done');
+  });
 });

@@ -152,9 +152,19 @@ export class ReviewService {
    */
   async cycle(): Promise<CycleResult> {
     await this.expire();
-    const reviewed = await this.review();
+    // A review that fails (a partial scan, throttling) must not hold back what people already
+    // approved: apply re-checks every item live anyway. The review's error is thrown after.
+    let reviewed: ReviewResult = { planId: null, items: 0 };
+    let reviewError: unknown = null;
+    try {
+      reviewed = await this.review();
+    } catch (err) {
+      reviewError = err;
+      this.deps.log.error(`review failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     const applied = await this.applyApproved();
     await this.sync();
+    if (reviewError) throw reviewError;
     return { ...reviewed, ...applied };
   }
 

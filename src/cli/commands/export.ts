@@ -97,6 +97,11 @@ async function exportSecurityHub(ctx: CommandContext, flags: ExportFlags): Promi
       region: settings.region,
       settings,
       scope: scopeOf(result),
+      unjudged: new Set(
+        result.identities
+          .filter((i) => i.signIn?.lastUse === 'unknown' || i.credentials.some((c) => c.lastUse === 'unknown'))
+          .map((i) => `${i.provider}\n${i.id}`),
+      ),
       now: new Date(),
     });
     process.stdout.write(

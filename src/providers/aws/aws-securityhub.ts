@@ -50,6 +50,12 @@ export interface ExportOptions {
    * or could not be read, keep their findings as they are.
    */
   scope: readonly { provider: string; account: string }[];
+  /**
+   * Identities this scan saw without being able to judge (some of their data unknown: a refused
+   * Policy Analyzer query, a missing last login). Their earlier findings stay ACTIVE: no verdict
+   * is not a pass.
+   */
+  unjudged?: ReadonlySet<string>;
   /** The export time: UpdatedAt of everything sent. */
   now: Date;
   /** More attempts for findings Security Hub refuses (FailedFindings). Default 3. */
@@ -217,7 +223,9 @@ export async function exportFindings(
   const scope = new Set(options.scope.map((s) => `${s.provider}\n${s.account}`));
   const stale = previous.filter(
     (f) =>
-      !currentIds.has(f.Id) && scope.has(`${field(f, 'dormant/provider') ?? ''}\n${field(f, 'dormant/account') ?? ''}`),
+      !currentIds.has(f.Id) &&
+      scope.has(`${field(f, 'dormant/provider') ?? ''}\n${field(f, 'dormant/account') ?? ''}`) &&
+      !options.unjudged?.has(`${field(f, 'dormant/provider') ?? ''}\n${field(f, 'dormant/identityId') ?? ''}`),
   );
   const archived = stale.map((f) => archivedCopy(f, options.now));
   const { taken, failed } = await importFindings(client, [...sent, ...archived], options);
