@@ -56,7 +56,8 @@ const PLAIN: ActionDescriber = {
   isCredentialId: () => true,
 };
 
-function reasonFor(rule: Rule | undefined, f: Finding): string {
+/** How a plan item says why, from its rule's verdict (shared with the OCSF and ASFF remediation text). */
+export function reasonFor(rule: Rule | undefined, f: Finding): string {
   const days = f.daysSinceActivity !== null && f.daysSinceActivity !== undefined ? `${f.daysSinceActivity} days` : null;
   switch (rule?.verdict) {
     case 'never-used':

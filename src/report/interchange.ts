@@ -3,6 +3,7 @@
  * rule, its identity and credential, the recommended action in its provider's words, and
  * dormant as the product that reported it. Pure lookups; no I/O.
  */
+import { reasonFor } from '../engine/plan.js';
 import { parseConfig, type Config } from '../config/config.js';
 import type { Finding, ScanResult, ScannedIdentity } from '../model/finding.js';
 import type { Credential, ProviderName } from '../model/identity.js';
@@ -24,21 +25,6 @@ export interface FindingContext {
 }
 
 const RULE_BY_ID = new Map<string, Rule>(RULES.map((r) => [r.id, r]));
-
-/** The same words the plan gives as the reason (engine/plan.ts), so a finding and its plan item agree. */
-function reasonFor(rule: Rule | undefined, f: Finding): string {
-  const days = f.daysSinceActivity !== null ? `${f.daysSinceActivity} days` : null;
-  switch (rule?.verdict) {
-    case 'never-used':
-      return 'never used';
-    case 'inactive':
-      return days ? `inactive ${days}` : 'never used';
-    case 'unrotated':
-      return 'not rotated';
-    default:
-      return days ? `unused ${days}` : 'never used';
-  }
-}
 
 export interface ContextOptions {
   /** For the plan sentences (which steps disable-user takes, deleteAfterDays). Default: the default config. */
