@@ -63,6 +63,19 @@ async function expectPlanRefused(
 }
 
 describe('a bad key file: exit 2, one line, no call to Google', () => {
+  it('no key file and no Application Default Credentials: exit 3, one line naming both ways to fix it', async () => {
+    const h = await harness();
+    const ws = sqliteWorkspace(h, googleConfigYaml(googleSection(h, [], { credentialsFile: null })));
+    // No gcloud configuration either (ADC also looks in $CLOUDSDK_CONFIG, default ~/.config/gcloud).
+    const r = await runGoogle(ws, ['scan', '--format', 'json'], { CLOUDSDK_CONFIG: join(h.dir, 'no-gcloud') });
+    expect(r.code, describeRun(r)).toBe(3);
+    // One line: google-auth-library's metadata-server probe warning is not printed beside it.
+    expect(stderrLines(r)).toEqual([
+      'dormant: no Google credentials while listing Workspace users: set google.credentialsFile to a service account key, or provide Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or a metadata server), then scan again',
+    ]);
+    expect(h.tenant.memory.count()).toBe(0);
+  });
+
   it('a key file that is not JSON', async () => {
     const h = await harness();
     const file = join(h.dir, 'not-json.json');

@@ -16,7 +16,7 @@ export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^(AWS_|DORMANT_|SLACK_|JIRA_)/.test(k) || k === 'FORCE_COLOR') continue;
+    if (v === undefined || /^(AWS_|DORMANT_|SLACK_|JIRA_|GOOGLE_|CLOUDSDK_)/.test(k) || k === 'FORCE_COLOR') continue;
     env[k] = v;
   }
   return env;

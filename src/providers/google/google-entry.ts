@@ -136,6 +136,24 @@ export function createGoogleSession(options: GoogleSessionOptions): ProviderSess
   };
 }
 
+/**
+ * gcp-metadata (under google-auth-library) prints a MetadataLookupWarning on stderr when it
+ * probes for a metadata server that is not there: a second line beside dormant's own one-line
+ * error. That one warning is dropped; every other warning is printed as before.
+ */
+function quietMetadataProbe(): void {
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  if ((process.emitWarning as { dormantQuiet?: boolean }).dormantQuiet) return;
+  const quiet = (...args: unknown[]) => {
+    const type = typeof args[1] === 'string' ? args[1] : (args[1] as { type?: string } | undefined)?.type;
+    const name = args[0] instanceof Error ? args[0].name : type;
+    if (name === 'MetadataLookupWarning') return;
+    emit(...args);
+  };
+  (quiet as { dormantQuiet?: boolean }).dormantQuiet = true;
+  process.emitWarning = quiet as typeof process.emitWarning;
+}
+
 /** The email ADC authenticates as (a service account on GCE, GKE, Cloud Run, or a key in GOOGLE_APPLICATION_CREDENTIALS), or null. */
 async function adcEmail(auth: GoogleSdks['auth']): Promise<string | null> {
   try {
@@ -161,6 +179,7 @@ export const googleEntry: ProviderEntry = {
       import('@googleapis/iam'),
     ]);
     const google = options.config.google;
+    quietMetadataProbe();
     return createGoogleSession({
       sdks: { auth, admin, iam },
       google,

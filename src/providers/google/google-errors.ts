@@ -137,6 +137,12 @@ export function googleFailure(err: unknown, ctx: FailureContext): DormantError {
   }
   if (status === 404) return new CloudError(`Google found nothing while ${ctx.what} (404: ${message})`, 'NotFound');
   if (status !== null) return new CloudError(`Google answered ${status} while ${ctx.what}: ${message}`, 'GoogleError');
+  if (/Could not load the default credentials/i.test(message)) {
+    return new CloudError(
+      `no Google credentials while ${ctx.what}: set google.credentialsFile to a service account key, or provide Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or a metadata server), then ${ctx.fix}`,
+      'NoCredentials',
+    );
+  }
   const code = causeCode(err);
   const url = (err as { config?: { url?: unknown } } | null)?.config?.url;
   if (code || url) {
