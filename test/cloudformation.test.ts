@@ -240,6 +240,7 @@ describe("moto's CloudFormation", () => {
       DORMANT_STORE_URL: `{{resolve:secretsmanager:${secretArn}:SecretString}}`,
       DORMANT_CONFIG: '{inactiveDays: 120}',
       DORMANT_LOG_FORMAT: 'json',
+      NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
     });
     expect(TEMPLATE).not.toContain('not-in-the-template');
     expect(outputs.FunctionArn).toBe(fn.Configuration.FunctionArn);
