@@ -28,6 +28,8 @@ import {
 } from '../../store/review.js';
 import type { Store } from '../../store/store.js';
 import { readSecret } from '../secrets.js';
+import { redactSecrets, slackApiBase, slackErrorCode } from './slack-errors.js';
+import { ownerText } from './slack-owner-text.js';
 import {
   ACTION_IDS,
   PLAN_ITEMS_PER_MESSAGE,
@@ -78,31 +80,6 @@ const PERMANENT_UPDATE_ERRORS = new Set([
   'is_archived',
   'not_in_channel',
 ]);
-
-const TOKEN = /\bxox[a-z]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+/g;
-
-/** Never let a token through, whatever a library put in a message. */
-export function redactSecrets(text: string, secrets: string[] = []): string {
-  let out = text.replace(TOKEN, '[redacted]');
-  for (const s of secrets) if (s.length >= 8) out = out.split(s).join('[redacted]');
-  return out;
-}
-
-/** The Slack error code (`invalid_auth`, `users_not_found`) or a short description. */
-export function slackErrorCode(err: unknown): string {
-  const e = err as { data?: { error?: unknown }; code?: unknown; statusCode?: unknown; message?: unknown };
-  if (typeof e?.data?.error === 'string') return e.data.error;
-  if (typeof e?.statusCode === 'number') return `http_${e.statusCode}`;
-  if (e?.code === 'slack_webapi_request_error') return 'request_failed';
-  if (e?.code === 'slack_webapi_rate_limited_error') return 'ratelimited';
-  return typeof e?.message === 'string' ? e.message.split('\n')[0]!.slice(0, 200) : 'unknown_error';
-}
-
-/** Strip a trailing slash issue: WebClient appends the method name to the base URL. */
-export function slackApiBase(apiUrl: string | null | undefined): string | undefined {
-  if (!apiUrl) return undefined;
-  return apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`;
-}
 
 export class SlackReview {
   private readonly log: (line: string) => void;
@@ -456,7 +433,7 @@ export class SlackReview {
         const dm = open.channel?.id ?? userId;
         await this.client.chat.postMessage({
           channel: dm,
-          text: this.ownerText(owned, disableDate),
+          text: ownerText(this.settings, owned, disableDate),
           unfurl_links: false,
         });
       } catch (err) {
@@ -470,34 +447,6 @@ export class SlackReview {
     }
     return { sent, notFound, failed };
   }
-
-  private ownerText(owned: ReviewView[], disableDate: string): string {
-    const date = formatDateOnly(disableDate);
-    const seen = new Set<string>();
-    const lines: string[] = [];
-    for (const v of owned) {
-      const key = `${v.item.identityId}`;
-      const what = `• ${escapeMrkdwn(v.item.sentence)}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        lines.push(
-          `Your AWS IAM user *${escapeMrkdwn(v.item.identityName)}* in account ${escapeMrkdwn(v.item.account)} will be disabled on *${date}* unless someone responds.`,
-        );
-      }
-      lines.push(what);
-    }
-    const channel = this.settings.channel ? `<#${escapeMrkdwn(this.settings.channel)}>` : 'the review channel';
-    const approvers = this.settings.approvers.map((a) => `<@${escapeMrkdwn(a)}>`).join(', ');
-    lines.push(
-      `If it is still needed, reply in ${channel}${approvers ? ` or ask ${approvers}` : ''} to deny the request before then. ` +
-        'This message was sent by dormant, which retires unused cloud identities.',
-    );
-    return truncate(lines.join('\n'), 3000, '…');
-  }
-}
-
-function formatDateOnly(date: string): string {
-  return /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : formatTime(date);
 }
 
 function alreadyText(item: PlanItem): string {

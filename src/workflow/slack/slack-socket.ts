@@ -7,14 +7,8 @@ import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import type { Config } from '../../config/config.js';
 import { CloudError } from '../../errors.js';
 import { readSecret } from '../secrets.js';
-import {
-  type ActionOutcome,
-  type BlockActionsPayload,
-  type SlackReview,
-  redactSecrets,
-  slackApiBase,
-  slackErrorCode,
-} from './slack-review.js';
+import { redactSecrets, slackApiBase, slackErrorCode } from './slack-errors.js';
+import type { ActionOutcome, BlockActionsPayload, SlackReview } from './slack-review.js';
 
 export interface SlackSocketOptions {
   appToken: string;
