@@ -76,47 +76,24 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
   // Warnings are journaled before the item's outcome, so the journal reads in order.
   await steps.flush();
   const doneAt = run.clock();
-  await store.transaction(async (trx) => {
-    await writeJournal(trx, { ...at, step: 'item', phase: 'outcome', status: 'done' });
-    await setItemStatus(trx, item.id, 'done', null);
-    await store.audit(trx, {
-      actor: run.by,
-      kind: 'item.done',
-      planId: plan.id,
-      itemId: item.id,
-      detail: { action: item.action },
-    });
-    // Deletion waits deleteAfterDays in the disabled state, counted from when the disable is done.
-    if (item.action === 'disable-user' || item.action === 'deactivate-key') {
-      const after = deleteDelayDays(run.config.remediation.deleteAfterDays, item.ruleIds) ?? 0;
-      await delayDependents(trx, item.id, new Date(doneAt.getTime() + after * DAY_MS).toISOString());
-    }
-  });
+  await recordOutcome(
+    run,
+    item,
+    { step: 'item', status: 'done', reason: null, detail: { action: item.action } },
+    async (trx) => {
+      // Deletion waits deleteAfterDays in the disabled state, counted from when the disable is done.
+      if (item.action === 'disable-user' || item.action === 'deactivate-key') {
+        const after = deleteDelayDays(run.config.remediation.deleteAfterDays, item.ruleIds) ?? 0;
+        await delayDependents(trx, item.id, new Date(doneAt.getTime() + after * DAY_MS).toISOString());
+      }
+    },
+  );
   return { status: 'done' };
 }
 
 /** Record an item that failed (the cloud refused or broke): the rest of the run goes on. */
 export async function failItem(run: ItemRun, item: PlanItem, reason: string): Promise<void> {
-  const { store, plan } = run;
-  await store.transaction(async (trx) => {
-    await writeJournal(trx, {
-      planId: plan.id,
-      itemId: item.id,
-      runId: run.runId,
-      step: 'item',
-      phase: 'outcome',
-      status: 'failed',
-      detail: { reason },
-    });
-    await setItemStatus(trx, item.id, 'failed', reason);
-    await store.audit(trx, {
-      actor: run.by,
-      kind: 'item.failed',
-      planId: plan.id,
-      itemId: item.id,
-      detail: { reason },
-    });
-  });
+  await recordOutcome(run, item, { step: 'item', status: 'failed', reason, detail: { reason } });
 }
 
 /** Record an item skipped (the re-check said no, or what it waits for will never be done). */
@@ -126,24 +103,43 @@ export async function skipItem(
   reason: string,
   step = 'recheck',
 ): Promise<void> {
+  await recordOutcome(run, item, { step, status: 'skipped', reason, detail: { reason } });
+}
+
+/**
+ * An item's outcome in one transaction: the journal's outcome row, the item's status and the
+ * audit event (`item.<status>`), plus whatever else must commit with them.
+ */
+async function recordOutcome(
+  run: Pick<ItemRun, 'store' | 'plan' | 'runId' | 'by'>,
+  item: PlanItem,
+  outcome: {
+    step: string;
+    status: 'done' | 'failed' | 'skipped';
+    reason: string | null;
+    detail: Record<string, unknown>;
+  },
+  also?: (trx: Parameters<Parameters<Store['transaction']>[0]>[0]) => Promise<void>,
+): Promise<void> {
   const { store, plan } = run;
   await store.transaction(async (trx) => {
     await writeJournal(trx, {
       planId: plan.id,
       itemId: item.id,
       runId: run.runId,
-      step,
+      step: outcome.step,
       phase: 'outcome',
-      status: 'skipped',
-      detail: { reason },
+      status: outcome.status,
+      ...(outcome.status === 'done' ? {} : { detail: outcome.detail }),
     });
-    await setItemStatus(trx, item.id, 'skipped', reason);
+    await setItemStatus(trx, item.id, outcome.status, outcome.reason);
     await store.audit(trx, {
       actor: run.by,
-      kind: 'item.skipped',
+      kind: `item.${outcome.status}`,
       planId: plan.id,
       itemId: item.id,
-      detail: { reason },
+      detail: outcome.detail,
     });
+    if (also) await also(trx);
   });
 }
