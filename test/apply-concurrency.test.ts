@@ -236,10 +236,15 @@ describe.each(ENGINES)('two applies of one plan (%s)', (engine) => {
     const killed = await a.exited;
     expect(killed.signal, `the first apply was killed mid-run: ${JSON.stringify(killed)}`).toBe('SIGKILL');
     const dead = await store.rows<{ name: string; pid: number }>('locks', 'name');
+    // Its plan lock, and the identity locks of the items it was in the middle of (at most
+    // remediation.concurrency of them, each one of this round's users): all taken over below.
     expect(
-      dead.map((l) => l.name),
+      dead.filter((l) => !l.name.startsWith('identity:')).map((l) => l.name),
       'the killed apply left its lock',
     ).toEqual([`apply:${plan.id}`]);
+    const identityLocks = dead.filter((l) => l.name.startsWith('identity:'));
+    expect(identityLocks.length).toBeLessThanOrEqual(4);
+    for (const l of identityLocks) expect(l.name).toMatch(/^identity:aws\|arn:aws:iam::\d{12}:user\/conc-takeover-/);
 
     const b = startApply();
     const c = startApply();

@@ -40,6 +40,7 @@ describe('parseConfig defaults', () => {
         deleteAfterDays: 30,
         maxActionsPerRun: 50,
         maxActionsPercent: 10,
+        concurrency: 4,
       },
       store: { url: 'sqlite:.dormant/state.db' },
       entra: {

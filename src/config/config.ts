@@ -237,6 +237,8 @@ export const configSchema = z.strictObject({
       deleteAfterDays: z.number().int().min(0).nullable().default(30),
       maxActionsPerRun: z.number().int().min(1).default(50),
       maxActionsPercent: z.number().min(0).max(100).default(10),
+      /** Items of different identities applied at once; one identity's items always run in order. */
+      concurrency: z.number().int().min(1).max(32).default(4),
     })
     .default({
       disableUser: ['deactivate-keys', 'remove-password'],
@@ -244,6 +246,7 @@ export const configSchema = z.strictObject({
       deleteAfterDays: 30,
       maxActionsPerRun: 50,
       maxActionsPercent: 10,
+      concurrency: 4,
     }),
   store: z
     .strictObject({

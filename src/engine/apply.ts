@@ -15,6 +15,7 @@ import { type ItemRun, applyItem, failItem, skipItem } from './applyItem.js';
 import { recordItemDecision } from './decide.js';
 import { type NotDue, dueItems, waitsFor } from './due.js';
 import { guard } from './guards.js';
+import pLimit from 'p-limit';
 import { recheck } from './recheck.js';
 
 export { dueItems } from './due.js';
@@ -67,6 +68,18 @@ export function providerLookup(
   };
 }
 
+/** Due items grouped by identity, each group in plan order. */
+function byIdentity(items: PlanItem[]): Map<string, PlanItem[]> {
+  const groups = new Map<string, PlanItem[]>();
+  for (const item of items) {
+    const key = `${item.provider}|${item.identityId}`;
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
 export async function apply(
   store: Store,
   providers: RemediationProvider | RemediationProvider[],
@@ -114,69 +127,47 @@ export async function apply(
     // After the guards, so that a run they refuse changes nothing at all.
     if (!dryRun) await skipOrphans(plan);
 
-    for (const planned of due) {
-      if (options.signal?.aborted) {
-        say('stopping: the remaining items stay approved and run next time');
-        break;
-      }
-      // Re-read the item: an earlier item of this run may have changed what it waits for.
-      const item = (await getItem(store.db, planned.id)) ?? planned;
-      // Only items still approved (or failed, to retry) run: never redo or overwrite a finished one.
-      if (!dryRun && item.status !== 'approved' && item.status !== 'failed') continue;
-      if (lockLost()) throw new GuardError(`lost the lock on plan ${plan.id} to another apply; stopping`);
-      const dep = item.dependsOn ? await getItem(store.db, item.dependsOn) : null;
-      if (!dryRun && dep && (dep.status === 'skipped' || dep.status === 'denied')) {
-        await skipBehind(item, dep);
-        continue;
-      }
-      if (!dryRun && dep && dep.status !== 'done') {
-        report.notDue.push({ item, reason: waitsFor(dep) });
-        continue;
-      }
-      if (!dryRun && Date.parse(item.notBefore) > clock().getTime()) {
-        report.notDue.push({ item, reason: `not before ${item.notBefore}` });
-        continue;
-      }
-      const provider = providerFor(item);
-      if (dryRun) {
-        // In a dry run the disable this delete depends on has not happened: don't expect it.
-        const verdict = await recheck(item, plan, provider, options.config, clock(), {
-          resuming: false,
-          expectDisabled: dep?.status === 'done',
-        });
-        if (verdict.skip) report.skipped.push({ item, reason: verdict.skip });
-        else report.wouldDo.push(item);
-        say(verdict.skip ? `would skip: ${item.sentence}: ${verdict.skip}` : `would: ${item.sentence}`);
-        continue;
-      }
-      const itemRun: ItemRun = {
-        store,
-        provider,
-        plan,
-        config: options.config,
-        runId,
-        by: options.by,
-        clock,
-        say,
-      };
-      try {
-        const outcome = await applyItem(itemRun, item);
-        if (outcome.status === 'done') {
-          report.done.push(item);
-          say(`done: ${item.sentence}`);
-        } else {
-          report.skipped.push({ item, reason: outcome.reason });
-          say(`skipped: ${item.sentence}: ${outcome.reason}`);
-        }
-      } catch (err) {
-        // The store itself failing means we can no longer journal: stop here.
-        if (err instanceof StoreError || err instanceof GuardError) throw err;
-        const reason = err instanceof Error ? err.message : String(err);
-        await failItem(itemRun, item, reason);
-        report.failed.push({ item, reason });
-        say(`failed: ${item.sentence}: ${reason}`);
-      }
-    }
+    // Items of different identities run concurrently (remediation.concurrency); one identity's
+    // items run in plan order, one after another, so a delete never overtakes its disable.
+    const limit = pLimit(options.config.remediation.concurrency);
+    const fatal: unknown[] = [];
+    /** Items of an identity another apply or restore holds: due, and left for the next run. */
+    const heldBack: NotDue[] = [];
+    let stopping = false;
+    await Promise.all(
+      [...byIdentity(due)].map(([key, items]) =>
+        limit(async () => {
+          const runGroup = async (identityLost: () => boolean): Promise<void> => {
+            for (const planned of items) {
+              if (fatal.length > 0) return;
+              if (options.signal?.aborted) {
+                if (!stopping) say('stopping: the remaining items stay approved and run next time');
+                stopping = true;
+                return;
+              }
+              await runItem(planned, plan, () => lockLost() || identityLost());
+            }
+          };
+          try {
+            if (dryRun) return await runGroup(() => false);
+            // Another plan's apply (or a restore) acting on the same identity waits for the next run.
+            const held = await store.withLock(`identity:${key}`, LOCK_TTL_MS, (lease) => runGroup(lease.lost));
+            if ('held' in held) {
+              for (const item of items) {
+                heldBack.push({
+                  item,
+                  reason: `another apply or restore is acting on this identity (${held.held})`,
+                });
+              }
+            }
+          } catch (err) {
+            // The store failing or a lock lost: start nothing more; items in flight finish.
+            fatal.push(err);
+          }
+        }),
+      ),
+    );
+    if (fatal.length > 0) throw fatal[0];
     // Report what is still waiting as it stands after this run (a disable may have started a delay).
     if (!dryRun) {
       const ended = await getPlan(store.db, plan.id);
@@ -186,6 +177,59 @@ export async function apply(
         [...report.done, ...report.skipped.map((s) => s.item), ...report.failed.map((f) => f.item)].map((i) => i.id),
       );
       report.notDue = after ? dueItems(after, clock()).notDue.filter((n) => !handled.has(n.item.id)) : report.notDue;
+      report.notDue.push(...heldBack);
+    }
+  }
+
+  /** One due item: waits, dry run, or the real thing. Store and guard errors are thrown; anything else fails the item. */
+  async function runItem(planned: PlanItem, plan: Plan, lockLost: () => boolean): Promise<void> {
+    // Re-read the item: an earlier item of this run may have changed what it waits for.
+    const item = (await getItem(store.db, planned.id)) ?? planned;
+    // Only items still approved (or failed, to retry) run: never redo or overwrite a finished one.
+    if (!dryRun && item.status !== 'approved' && item.status !== 'failed') return;
+    if (lockLost()) throw new GuardError(`lost the lock on plan ${plan.id} to another apply; stopping`);
+    const dep = item.dependsOn ? await getItem(store.db, item.dependsOn) : null;
+    if (!dryRun && dep && (dep.status === 'skipped' || dep.status === 'denied')) {
+      await skipBehind(item, dep);
+      return;
+    }
+    if (!dryRun && dep && dep.status !== 'done') {
+      report.notDue.push({ item, reason: waitsFor(dep) });
+      return;
+    }
+    if (!dryRun && Date.parse(item.notBefore) > clock().getTime()) {
+      report.notDue.push({ item, reason: `not before ${item.notBefore}` });
+      return;
+    }
+    const provider = providerFor(item);
+    if (dryRun) {
+      // In a dry run the disable this delete depends on has not happened: don't expect it.
+      const verdict = await recheck(item, plan, provider, options.config, clock(), {
+        resuming: false,
+        expectDisabled: dep?.status === 'done',
+      });
+      if (verdict.skip) report.skipped.push({ item, reason: verdict.skip });
+      else report.wouldDo.push(item);
+      say(verdict.skip ? `would skip: ${item.sentence}: ${verdict.skip}` : `would: ${item.sentence}`);
+      return;
+    }
+    const itemRun: ItemRun = { store, provider, plan, config: options.config, runId, by: options.by, clock, say };
+    try {
+      const outcome = await applyItem(itemRun, item);
+      if (outcome.status === 'done') {
+        report.done.push(item);
+        say(`done: ${item.sentence}`);
+      } else {
+        report.skipped.push({ item, reason: outcome.reason });
+        say(`skipped: ${item.sentence}: ${outcome.reason}`);
+      }
+    } catch (err) {
+      // The store itself failing means we can no longer journal: stop here.
+      if (err instanceof StoreError || err instanceof GuardError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      await failItem(itemRun, item, reason);
+      report.failed.push({ item, reason });
+      say(`failed: ${item.sentence}: ${reason}`);
     }
   }
 

@@ -55,7 +55,7 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
 
   // Back up before the first change, and commit the backup before making it.
   if (item.action !== 'notify' && verdict.live !== null && !(await backupForItem(store.db, item.id))) {
-    const backup = await provider.backup(refOf(item));
+    const backup = await provider.backup(refOf(item), verdict.live);
     await store.transaction(async (trx) => {
       const id = await saveBackup(trx, { backup, planId: plan.id, itemId: item.id });
       await store.audit(trx, {

@@ -55,7 +55,13 @@ export async function guard(
   for (const i of acting) if (!firstOf.has(key(i))) firstOf.set(key(i), i);
   const live = new Map<string, Identity | null>();
   await Promise.all(
-    [...firstOf].map(([k, item]) => limit(async () => live.set(k, await providerFor(item).reread(refOf(item))))),
+    [...firstOf].map(([k, item]) =>
+      limit(async () => {
+        const provider = providerFor(item);
+        // The cheaper read when the provider has one: each item's re-check reads it in full anyway.
+        live.set(k, await (provider.readMarks ? provider.readMarks(refOf(item)) : provider.reread(refOf(item))));
+      }),
+    ),
   );
   for (const item of acting) {
     const identity = live.get(key(item)) ?? null;

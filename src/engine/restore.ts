@@ -4,7 +4,7 @@
  * an apply, and what cannot come back is said plainly.
  */
 import type { RestoreReport } from '../model/backup.js';
-import { UsageError } from '../errors.js';
+import { GuardError, UsageError } from '../errors.js';
 import type { RemediationProvider, RestoreOptions } from '../providers/provider.js';
 import { type StoredBackup, backupsForUser, getBackup } from '../store/backups.js';
 import { lastRestoreOf } from '../store/audit.js';
@@ -51,42 +51,54 @@ export async function restore(
   const steps = journaledSteps(store, { planId: 'restore', itemId: backup.id, runId: newId('run') }, (m) =>
     warnings.push(m),
   );
-  await store.audit(store.db, {
-    actor: options.by,
-    kind: 'restore.started',
-    detail: { backupId: backup.id, user: backup.identityName, provider: backup.provider },
-  });
-  const who = { provider: backup.envelope.provider, identityId: backup.identityId };
-  const since = await lastRestoreOf(store.db, { ...who, name: backup.identityName });
-  const changes = (await doneActionsFor(store.db, who, since)).map((c) => ({
-    action: c.action,
-    credentialId: c.credentialId,
-  }));
-  const report = await provider.restore(envelope, { ...options, changes }, steps);
-  await steps.flush();
-  report.warnings.push(...warnings);
-  await store.transaction(async (trx) => {
-    // A restored identity starts over: items still open for it (a delete waiting after the
-    // disable, a failed retry) must not act on it without a new plan and review.
-    const closed = await closeOpenItemsFor(
-      trx,
-      { provider: backup.envelope.provider, identityId: backup.identityId },
-      `restored by ${options.by}: plan again if it is still unused`,
-    );
-    if (closed.length > 0) report.warnings.push(`closed ${closed.length} open plan item(s) for ${backup.identityName}`);
-    await store.audit(trx, {
+  // The same lock as apply's for this identity: a restore never races an item acting on it.
+  const key = `identity:${backup.envelope.provider}|${backup.identityId}`;
+  const locked = await store.withLock(key, 60_000, async () => {
+    await store.audit(store.db, {
       actor: options.by,
-      kind: 'restore.done',
-      detail: {
-        backupId: backup.id,
-        user: backup.identityName,
-        provider: backup.provider,
-        identityId: backup.identityId,
-        restored: report.restored,
-        cannotRestore: report.cannotRestore,
-        closedItems: closed,
-      },
+      kind: 'restore.started',
+      detail: { backupId: backup.id, user: backup.identityName, provider: backup.provider },
     });
+    const who = { provider: backup.envelope.provider, identityId: backup.identityId };
+    const since = await lastRestoreOf(store.db, { ...who, name: backup.identityName });
+    const changes = (await doneActionsFor(store.db, who, since)).map((c) => ({
+      action: c.action,
+      credentialId: c.credentialId,
+    }));
+    const report = await provider.restore(envelope, { ...options, changes }, steps);
+    await steps.flush();
+    report.warnings.push(...warnings);
+    await store.transaction(async (trx) => {
+      // A restored identity starts over: items still open for it (a delete waiting after the
+      // disable, a failed retry) must not act on it without a new plan and review.
+      const closed = await closeOpenItemsFor(
+        trx,
+        { provider: backup.envelope.provider, identityId: backup.identityId },
+        `restored by ${options.by}: plan again if it is still unused`,
+      );
+      if (closed.length > 0)
+        report.warnings.push(`closed ${closed.length} open plan item(s) for ${backup.identityName}`);
+      await store.audit(trx, {
+        actor: options.by,
+        kind: 'restore.done',
+        detail: {
+          backupId: backup.id,
+          user: backup.identityName,
+          provider: backup.provider,
+          identityId: backup.identityId,
+          restored: report.restored,
+          cannotRestore: report.cannotRestore,
+          closedItems: closed,
+        },
+      });
+    });
+    return report;
   });
+  if ('held' in locked) {
+    throw new GuardError(
+      `an apply or another restore is acting on ${backup.identityName} (${locked.held}); wait for it to finish and restore again`,
+    );
+  }
+  const report = locked.value;
   return { backup, report };
 }

@@ -79,10 +79,20 @@ export interface RemediationProvider {
    * "a holder of the directory role Global Administrator"). Null when it no longer exists.
    */
   reread(target: IdentityRef): Promise<Identity | null>;
+  /**
+   * Optional, for the guards: the identity with only its protected/exempt marks (and tags), read
+   * in fewer calls than `reread` (AWS: one GetUser). Credentials may be missing. Absent: the
+   * guards use `reread`.
+   */
+  readMarks?(target: IdentityRef): Promise<Identity | null>;
   /** True when the live identity is still in the state a disable left it in (for the delete's re-check). */
   isDisabled(live: Identity): boolean;
-  /** A full snapshot of the identity, taken before the first change. */
-  backup(target: IdentityRef): Promise<BackupEnvelope>;
+  /**
+   * A full snapshot of the identity, taken before the first change. `live` is what this item's
+   * re-check just read through `reread`: a provider may take the parts it already holds from it
+   * rather than read them again.
+   */
+  backup(target: IdentityRef, live?: Identity | null): Promise<BackupEnvelope>;
   /** Validate a stored backup with this provider's schema; throws a one-line error when it does not fit. */
   readBackup(envelope: BackupEnvelope<unknown>): BackupEnvelope;
   /** Perform one action as idempotent steps. A delete of something already gone counts as done. */

@@ -8,6 +8,8 @@ import {
   GetLoginProfileCommand,
   paginateListAccessKeys,
   paginateListUsers,
+  type AccessKeyMetadata,
+  type LoginProfile,
   type User,
 } from '@aws-sdk/client-iam';
 import pLimit from 'p-limit';
@@ -51,10 +53,19 @@ export async function listAllUsers(aws: AwsClients): Promise<User[]> {
 }
 
 export async function readAccessKeys(aws: AwsClients, userName: string): Promise<Credential[]> {
+  return (await readAccessKeysWithMetadata(aws, userName)).keys;
+}
+
+async function readAccessKeysWithMetadata(
+  aws: AwsClients,
+  userName: string,
+): Promise<{ keys: Credential[]; metadata: AccessKeyMetadata[] }> {
   const keys: Credential[] = [];
+  const metadata: AccessKeyMetadata[] = [];
   try {
     for await (const page of paginateListAccessKeys({ client: aws.iam }, { UserName: userName })) {
       for (const k of page.AccessKeyMetadata ?? []) {
+        metadata.push(k);
         const createdAt = k.CreateDate ? isoSeconds(k.CreateDate) : null;
         keys.push({
           kind: 'access-key',
@@ -86,28 +97,63 @@ export async function readAccessKeys(aws: AwsClients, userName: string): Promise
       throw toCloudError(err, `iam:GetAccessKeyLastUsed for ${userName}`, aws.settings);
     }
   }
-  return keys;
+  return { keys, metadata };
 }
 
 export async function readPassword(aws: AwsClients, user: User): Promise<Credential | null> {
+  return (await readPasswordWithProfile(aws, user)).password;
+}
+
+async function readPasswordWithProfile(
+  aws: AwsClients,
+  user: User,
+): Promise<{ password: Credential | null; profile: LoginProfile | null }> {
   try {
     const out = await aws.iam.send(new GetLoginProfileCommand({ UserName: user.UserName! }));
     const createdAt = out.LoginProfile?.CreateDate ? isoSeconds(out.LoginProfile.CreateDate) : null;
     const lastUse = user.PasswordLastUsed
       ? { lastUse: 'used' as const, lastUsedAt: isoSeconds(user.PasswordLastUsed) }
       : absentLastUse(createdAt, PASSWORD_TRACKING_SINCE);
-    return { kind: 'password', id: null, status: 'enabled', enabled: true, createdAt, ...lastUse };
+    return {
+      password: { kind: 'password', id: null, status: 'enabled', enabled: true, createdAt, ...lastUse },
+      profile: out.LoginProfile ?? { UserName: user.UserName!, CreateDate: undefined },
+    };
   } catch (err) {
-    if (isNoSuchEntity(err)) return null;
+    if (isNoSuchEntity(err)) return { password: null, profile: null };
     throw toCloudError(err, `iam:GetLoginProfile for ${user.UserName}`, aws.settings);
   }
 }
 
+/**
+ * What a live read of a user saw besides the identity: the raw answers (GetUser with its tags,
+ * ListAccessKeys, GetLoginProfile) that a backup taken right after can use instead of asking again.
+ */
+export interface UserReadings {
+  user: User;
+  keys: AccessKeyMetadata[];
+  /** Null: the user has no console password. */
+  loginProfile: LoginProfile | null;
+}
+
 /** Build one identity live from the API (also used for re-verification). */
 export async function readIdentity(aws: AwsClients, user: User): Promise<Identity> {
+  return (await readIdentityWithReadings(aws, user)).identity;
+}
+
+export async function readIdentityWithReadings(
+  aws: AwsClients,
+  user: User,
+): Promise<{ identity: Identity; readings: UserReadings }> {
+  const [{ keys, metadata }, { password, profile }] = await Promise.all([
+    readAccessKeysWithMetadata(aws, user.UserName!),
+    readPasswordWithProfile(aws, user),
+  ]);
+  return { identity: identityOf(user, keys, password), readings: { user, keys: metadata, loginProfile: profile } };
+}
+
+function identityOf(user: User, keys: Credential[], password: Credential | null): Identity {
   const arn = user.Arn!;
   const parsed = parseUserArn(arn);
-  const [keys, password] = await Promise.all([readAccessKeys(aws, user.UserName!), readPassword(aws, user)]);
   return {
     provider: 'aws',
     account: parsed?.account ?? '',

@@ -4,11 +4,18 @@
  * when it is read back from the store. Secrets are never in it: AWS does not return them,
  * and restore says so.
  */
-import { GetLoginProfileCommand, GetUserCommand, GetUserPolicyCommand, type User } from '@aws-sdk/client-iam';
+import {
+  GetLoginProfileCommand,
+  GetUserCommand,
+  GetUserPolicyCommand,
+  type LoginProfile,
+  type User,
+} from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { CloudError, DormantError, EXIT } from '../../errors.js';
 import type { BackupEnvelope } from '../../model/backup.js';
 import { isoSeconds } from '../../model/time.js';
+import type { UserReadings } from './aws-api-source.js';
 import { parseUserArn } from './aws-credential-report.js';
 import { isNoSuchEntity, toCloudError } from './aws-errors.js';
 import {
@@ -116,28 +123,40 @@ async function readInlinePolicies(aws: IamAccess, userName: string): Promise<Use
   return out;
 }
 
+function loginProfileOf(profile: LoginProfile | null | undefined): UserBackup['loginProfile'] {
+  if (!profile) return { exists: false, createdAt: null, passwordResetRequired: false };
+  return {
+    exists: true,
+    createdAt: iso(profile.CreateDate),
+    passwordResetRequired: profile.PasswordResetRequired ?? false,
+  };
+}
+
 async function readLoginProfile(aws: IamAccess, userName: string): Promise<UserBackup['loginProfile']> {
   try {
     const out = await aws.iam.send(new GetLoginProfileCommand({ UserName: userName }));
-    return {
-      exists: true,
-      createdAt: iso(out.LoginProfile?.CreateDate),
-      passwordResetRequired: out.LoginProfile?.PasswordResetRequired ?? false,
-    };
+    return loginProfileOf(out.LoginProfile ?? { UserName: userName, CreateDate: undefined });
   } catch (err) {
-    if (isNoSuchEntity(err)) return { exists: false, createdAt: null, passwordResetRequired: false };
+    if (isNoSuchEntity(err)) return loginProfileOf(null);
     throw toCloudError(err, `iam:GetLoginProfile for ${userName}`, aws.settings);
   }
 }
 
 /** Read everything DESIGN §4.3 lists about a user; a list missing where we run becomes a warning. */
-export async function takeUserBackup(aws: IamAccess, userName: string): Promise<UserBackup> {
+export async function takeUserBackup(
+  aws: IamAccess,
+  userName: string,
+  /** What the item's re-check read a moment ago (GetUser with tags, keys, login profile): not asked again. */
+  readings?: UserReadings,
+): Promise<UserBackup> {
   const takenAt = isoSeconds(Date.now());
-  let user: User | undefined;
-  try {
-    user = (await aws.iam.send(new GetUserCommand({ UserName: userName }))).User;
-  } catch (err) {
-    throw toCloudError(err, `iam:GetUser for ${userName}`, aws.settings);
+  let user: User | undefined = readings?.user;
+  if (!user) {
+    try {
+      user = (await aws.iam.send(new GetUserCommand({ UserName: userName }))).User;
+    } catch (err) {
+      throw toCloudError(err, `iam:GetUser for ${userName}`, aws.settings);
+    }
   }
   if (!user?.Arn) throw new CloudError(`iam:GetUser for ${userName} returned no user`, 'NoSuchEntity');
   const warnings: string[] = [];
@@ -150,12 +169,17 @@ export async function takeUserBackup(aws: IamAccess, userName: string): Promise<
   const { iam } = aws;
 
   const [tags, groups, attached, inline, loginProfile, keys, mfa, ssh, certs, ssc] = await Promise.all([
-    section('ListUserTags', 'tags', () => listTags(iam, userName)),
+    // GetUser returns every tag of a user (at most 50); ListUserTags only when we have no GetUser answer.
+    readings
+      ? Promise.resolve(readings.user.Tags ?? [])
+      : section('ListUserTags', 'tags', () => listTags(iam, userName)),
     section('ListGroupsForUser', 'group memberships', () => listGroups(iam, userName)),
     section('ListAttachedUserPolicies', 'attached policies', () => listAttachedPolicies(iam, userName)),
     section('ListUserPolicies', 'inline policies', () => readInlinePolicies(aws, userName)),
-    readLoginProfile(aws, userName),
-    section('ListAccessKeys', 'access keys', () => listAccessKeys(iam, userName)),
+    readings ? Promise.resolve(loginProfileOf(readings.loginProfile)) : readLoginProfile(aws, userName),
+    readings
+      ? Promise.resolve(readings.keys)
+      : section('ListAccessKeys', 'access keys', () => listAccessKeys(iam, userName)),
     section('ListMFADevices', 'MFA devices', () => listMfaDevices(iam, userName)),
     section('ListSSHPublicKeys', 'SSH public keys', () => readSshPublicKeys(aws, userName)),
     section('ListSigningCertificates', 'signing certificates', () => listSigningCertificates(iam, userName)),

@@ -9,6 +9,7 @@
  * NoSuchEntity on a delete, detach or remove means the work is already done; EntityAlreadyExists
  * on a create, attach or add means the same.
  */
+import type { User } from '@aws-sdk/client-iam';
 import type { Config } from '../../config/config.js';
 import { CloudError, UsageError } from '../../errors.js';
 import type { BackupEnvelope, RestoreReport } from '../../model/backup.js';
@@ -18,14 +19,15 @@ import type { Caller, Identity } from '../../model/identity.js';
 import { isoSeconds } from '../../model/time.js';
 import type { ActionTarget, IdentityRef, RemediationProvider, RestoreOptions, StepRunner } from '../provider.js';
 import { type DisableSettings, deactivateKey, deleteLoginProfile, deleteUser, disableUser } from './aws-actions.js';
-import { readIdentity } from './aws-api-source.js';
+import { type UserReadings, readIdentityWithReadings } from './aws-api-source.js';
 import { type UserBackup, readUserBackup, takeUserBackup, userBackupEnvelope } from './aws-backup.js';
 import { markProtected, readCaller } from './aws-caller.js';
 import type { AwsClients } from './aws-client.js';
 import type { CloudTrailEvidence, CloudTrailEvidenceOptions } from './aws-cloudtrail-evidence.js';
 import { isNoSuchEntity, isNoSuchEntityCloudError, toCloudError, unavailableReason } from './aws-errors.js';
 import { evidenceUnavailable } from './aws-evidence-result.js';
-import { getUser, listTags } from './aws-lists.js';
+import { getUser } from './aws-lists.js';
+import { parseUserArn } from './aws-credential-report.js';
 import { restoreUser } from './aws-restore.js';
 
 export interface AwsRemediationOptions {
@@ -46,6 +48,8 @@ export interface AwsRemediationOptions {
 export class AwsRemediation implements RemediationProvider {
   readonly provider = 'aws' as const;
   private callerRead: Promise<Caller> | null = null;
+  /** The raw answers behind each identity reread returned, for the backup that follows it. */
+  private readonly readings = new WeakMap<Identity, UserReadings>();
   /** Built on the first evidence() call: apply and restore never load the CloudTrail SDK. */
   private trail: Promise<CloudTrailEvidence | null> | null = null;
 
@@ -90,22 +94,41 @@ export class AwsRemediation implements RemediationProvider {
     const user = await getUser(this.aws, userName);
     if (!user) return null;
     try {
-      const [identity, tags, caller] = await Promise.all([
-        readIdentity(this.aws, user),
-        listTags(this.iam, userName).catch((err: unknown) => {
-          throw toCloudError(err, `iam:ListUserTags for ${userName}`, this.settings);
-        }),
+      const [{ identity, readings }, caller] = await Promise.all([
+        readIdentityWithReadings(this.aws, user),
         this.caller(),
       ]);
-      identity.tags = Object.fromEntries(tags.filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
+      // GetUser answers with every tag of the user (IAM allows 50): no ListUserTags needed.
+      identity.tags = tagsOf(user);
       identity.lastSignInAt = user.PasswordLastUsed ? isoSeconds(user.PasswordLastUsed) : null;
       markProtected(identity, caller);
+      this.readings.set(identity, readings);
       return identity;
     } catch (err) {
       // Deleted between GetUser and the credential reads: it no longer exists.
       if (isNoSuchEntity(err) || isNoSuchEntityCloudError(err)) return null;
       throw err;
     }
+  }
+
+  /** For the guards: one GetUser (it carries the tags), marked like reread's answer; no credentials. */
+  async readMarks(ref: IdentityRef): Promise<Identity | null> {
+    await this.checkAccount(ref.account, `user ${ref.name}`);
+    const user = await getUser(this.aws, ref.name);
+    if (!user?.Arn) return null;
+    const identity: Identity = {
+      provider: 'aws',
+      account: parseUserArn(user.Arn)?.account ?? '',
+      kind: 'user',
+      id: user.Arn,
+      name: user.UserName ?? ref.name,
+      path: user.Path ?? '/',
+      createdAt: user.CreateDate ? isoSeconds(user.CreateDate) : null,
+      credentials: [],
+      tags: tagsOf(user),
+    };
+    markProtected(identity, await this.caller());
+    return identity;
   }
 
   /** After disable-user, what the settings said to remove must still be gone. */
@@ -117,8 +140,10 @@ export class AwsRemediation implements RemediationProvider {
     return !(how.includes('remove-password') && live.credentials.some((c) => c.kind === 'password'));
   }
 
-  async backup(ref: IdentityRef): Promise<BackupEnvelope<UserBackup>> {
-    return userBackupEnvelope(await takeUserBackup(this.aws, ref.name));
+  async backup(ref: IdentityRef, live?: Identity | null): Promise<BackupEnvelope<UserBackup>> {
+    // What the item's re-check read a moment ago is not asked again (GetUser, tags, keys, password).
+    const readings = live ? this.readings.get(live) : undefined;
+    return userBackupEnvelope(await takeUserBackup(this.aws, ref.name, readings));
   }
 
   readBackup(envelope: BackupEnvelope<unknown>): BackupEnvelope<UserBackup> {
@@ -186,7 +211,8 @@ export class AwsRemediation implements RemediationProvider {
     }
   }
 
-  private cloudTrail(): Promise<CloudTrailEvidence | null> {
+  /** The CloudTrail client, built once (shared with role evidence, aws-iam-remediation). */
+  cloudTrail(): Promise<CloudTrailEvidence | null> {
     if (!this.trail) {
       const trail = import('./aws-cloudtrail-evidence.js').then(({ CloudTrailEvidence }) =>
         CloudTrailEvidence.fromConfig(this.options.evidence.cloudtrail, this.settings, {
@@ -209,4 +235,8 @@ export class AwsRemediation implements RemediationProvider {
     this.trail = null;
     void trail?.then((t) => t?.destroy()).catch(() => undefined);
   }
+}
+
+function tagsOf(user: User): Record<string, string> {
+  return Object.fromEntries((user.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
 }
