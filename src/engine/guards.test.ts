@@ -72,4 +72,30 @@ describe('guard', () => {
       guard(plan, items.slice(0, 1), () => provider as unknown as RemediationProvider, config, undefined),
     ).resolves.toBeUndefined();
   });
+
+  it('refuses a run over maxActionsPercent of one kind, even when the account has many identities of another', async () => {
+    // 3 of 20 users (15%) in an account that also lists 200 roles (3 of 220 = 1.4%).
+    items = [1, 2, 3].map((n) => item(n, 'aws', '123456789012'));
+    const plan: Plan = {
+      id: 'pl-1',
+      createdAt: '2026-11-22T12:00:00.000Z',
+      scanId: 'sc-1',
+      inventorySize: 220,
+      inventoryByAccount: { 'aws|123456789012': 220 },
+      inventoryByKind: { 'aws|123456789012|user': 20, 'aws|123456789012|role': 200 },
+      kindOf: Object.fromEntries(items.map((i) => [i.identityId, 'user' as const])),
+      createdBy: 't',
+      items,
+    };
+    const config = parseConfig({ remediation: { maxActionsPercent: 10 } });
+    const refusal = await guard(plan, items, () => provider as unknown as RemediationProvider, config, undefined).catch(
+      (err: unknown) => err,
+    );
+    expect((refusal as Error).message).toBe(
+      'plan pl-1 would act on 3 of 20 user identities in aws account 123456789012, more than remediation.maxActionsPercent (10%, 2); review the plan or raise the limit',
+    );
+    await expect(
+      guard(plan, items.slice(0, 2), () => provider as unknown as RemediationProvider, config, undefined),
+    ).resolves.toBeUndefined();
+  });
 });

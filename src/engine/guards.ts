@@ -46,6 +46,20 @@ export async function guard(
       );
     }
   }
+  // And per kind of identity in each account (users, roles, guests…), when the plan knows kinds.
+  const kindOf = plan.kindOf ?? {};
+  for (const [where, size] of Object.entries(plan.inventoryByKind ?? {})) {
+    const here = new Set(
+      acting.filter((i) => `${i.provider}|${i.account}|${kindOf[i.identityId]}` === where).map((i) => i.identityId),
+    ).size;
+    const allowedHere = Math.floor((size * pct) / 100);
+    if (here > allowedHere) {
+      const [provider, account, kind] = where.split('|');
+      throw new GuardError(
+        `plan ${plan.id} would act on ${here} of ${size} ${kind} identities in ${provider} account ${account}, more than remediation.maxActionsPercent (${pct}%, ${allowedHere}); review the plan or raise the limit`,
+      );
+    }
+  }
   if (acting.length === 0) return;
   const exemptions = new Exemptions(config.exempt);
   const refused: string[] = [];

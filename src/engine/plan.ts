@@ -7,7 +7,7 @@
  */
 import type { Config } from '../config/config.js';
 import type { ActionName, Finding, ScanResult, ScannedIdentity } from '../model/finding.js';
-import type { ProviderName } from '../model/identity.js';
+import type { Identity, IdentityKind, ProviderName } from '../model/identity.js';
 import type { Plan, PlanItem } from '../model/plan.js';
 import { DAY_MS } from '../model/time.js';
 import { GuardError } from '../errors.js';
@@ -291,9 +291,19 @@ export function buildPlan(input: PlanInput): PlanOutput {
       scanId: input.scanId,
       inventorySize: result.identities.length,
       inventoryByAccount: countBy(result.identities.map((i) => `${i.provider}|${i.account}`)),
+      inventoryByKind: countBy(result.identities.map((i) => `${i.provider}|${i.account}|${i.kind}`)),
+      kindOf: kindsOf(result.identities, items),
       createdBy: input.createdBy,
       items,
     },
     notes,
   };
+}
+
+/** The kind of each identity the items act on, by identity id. */
+function kindsOf(identities: Pick<Identity, 'id' | 'kind'>[], items: PlanItem[]): Record<string, IdentityKind> {
+  const named = new Set(items.map((i) => i.identityId));
+  const out: Record<string, IdentityKind> = {};
+  for (const i of identities) if (named.has(i.id)) out[i.id] = i.kind;
+  return out;
 }

@@ -1,6 +1,6 @@
 /** Plans, their items and approvals: what dormant proposes to change and who decided. No I/O. */
 import type { ActionName } from './finding.js';
-import type { ProviderName } from './identity.js';
+import type { IdentityKind, ProviderName } from './identity.js';
 
 export type ItemStatus = 'pending' | 'approved' | 'denied' | 'done' | 'skipped' | 'failed';
 
@@ -38,6 +38,13 @@ export interface Plan {
   inventorySize: number;
   /** The same, per `provider|account`: maxActionsPercent holds in each account too. Absent in plans made before. */
   inventoryByAccount?: Record<string, number>;
+  /**
+   * The same, per `provider|account|kind`, and the kind of each identity the items name:
+   * maxActionsPercent holds per kind too, so a account's many roles make no room for retiring
+   * its few users. Absent in plans made before.
+   */
+  inventoryByKind?: Record<string, number>;
+  kindOf?: Record<string, IdentityKind>;
   createdBy: string;
   items: PlanItem[];
 }

@@ -40,7 +40,11 @@ export async function insertPlan(db: Db, plan: Plan): Promise<void> {
       scan_id: plan.scanId,
       inventory_size: plan.inventorySize,
       created_by: plan.createdBy,
-      settings: JSON.stringify(plan.inventoryByAccount ? { inventoryByAccount: plan.inventoryByAccount } : {}),
+      settings: JSON.stringify({
+        ...(plan.inventoryByAccount ? { inventoryByAccount: plan.inventoryByAccount } : {}),
+        ...(plan.inventoryByKind ? { inventoryByKind: plan.inventoryByKind } : {}),
+        ...(plan.kindOf ? { kindOf: plan.kindOf } : {}),
+      }),
     })
     .execute();
   for (const item of plan.items) {
@@ -73,10 +77,14 @@ export async function insertPlan(db: Db, plan: Plan): Promise<void> {
   }
 }
 
-function inventoryByAccountOf(settings: string): { inventoryByAccount?: Record<string, number> } {
+function inventoryByAccountOf(settings: string): Pick<Plan, 'inventoryByAccount' | 'inventoryByKind' | 'kindOf'> {
   try {
-    const parsed = JSON.parse(settings) as { inventoryByAccount?: Record<string, number> };
-    return parsed.inventoryByAccount ? { inventoryByAccount: parsed.inventoryByAccount } : {};
+    const parsed = JSON.parse(settings) as Pick<Plan, 'inventoryByAccount' | 'inventoryByKind' | 'kindOf'>;
+    return {
+      ...(parsed.inventoryByAccount ? { inventoryByAccount: parsed.inventoryByAccount } : {}),
+      ...(parsed.inventoryByKind ? { inventoryByKind: parsed.inventoryByKind } : {}),
+      ...(parsed.kindOf ? { kindOf: parsed.kindOf } : {}),
+    };
   } catch {
     return {};
   }
