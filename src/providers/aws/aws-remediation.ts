@@ -19,7 +19,7 @@ import type { Caller, Identity } from '../../model/identity.js';
 import { isoSeconds } from '../../model/time.js';
 import type { ActionTarget, IdentityRef, RemediationProvider, RestoreOptions, StepRunner } from '../provider.js';
 import { type DisableSettings, deactivateKey, deleteLoginProfile, deleteUser, disableUser } from './aws-actions.js';
-import { type UserReadings, readIdentityWithReadings } from './aws-api-source.js';
+import { type UserReadings, readUserLive } from './aws-api-source.js';
 import { type UserBackup, readUserBackup, takeUserBackup, userBackupEnvelope } from './aws-backup.js';
 import { markProtected, readCaller } from './aws-caller.js';
 import type { AwsClients } from './aws-client.js';
@@ -91,16 +91,16 @@ export class AwsRemediation implements RemediationProvider {
   async reread(ref: IdentityRef): Promise<Identity | null> {
     await this.checkAccount(ref.account, `user ${ref.name}`);
     const userName = ref.name;
-    const user = await getUser(this.aws, userName);
-    if (!user) return null;
     try {
-      const [{ identity, readings }, caller] = await Promise.all([
-        readIdentityWithReadings(this.aws, user),
+      const [read, caller] = await Promise.all([
+        readUserLive(this.aws, userName, () => getUser(this.aws, userName)),
         this.caller(),
       ]);
+      if (!read) return null;
+      const { identity, readings } = read;
       // GetUser answers with every tag of the user (IAM allows 50): no ListUserTags needed.
-      identity.tags = tagsOf(user);
-      identity.lastSignInAt = user.PasswordLastUsed ? isoSeconds(user.PasswordLastUsed) : null;
+      identity.tags = tagsOf(readings.user);
+      identity.lastSignInAt = readings.user.PasswordLastUsed ? isoSeconds(readings.user.PasswordLastUsed) : null;
       markProtected(identity, caller);
       this.readings.set(identity, readings);
       return identity;
