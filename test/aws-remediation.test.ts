@@ -561,6 +561,41 @@ describe('AwsRemediation on moto', () => {
     expect(steps.names).toEqual([]);
   });
 
+  it('restore of a quarantined user takes dormant’s quarantine policy off, and leaves one the user had before', async () => {
+    await moto.seed({
+      users: [
+        { name: 'hank', password: true, keys: [{}] },
+        { name: 'hope', keys: [{}] },
+      ],
+    });
+    const policy = await iam.send(
+      new CreatePolicyCommand({ PolicyName: 'dormant-quarantine-2', PolicyDocument: JSON.stringify(DENY_ALL) }),
+    );
+    const arn = policy.Policy!.Arn!;
+    const quarantining = new AwsRemediation(aws, {
+      remediation: { disableUser: ['deactivate-keys', 'quarantine'], quarantinePolicyArn: arn },
+      evidence: EVIDENCE_OFF,
+    });
+    const attachedTo = async (user: string) =>
+      ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: user }))).AttachedPolicies ?? []).map(
+        (p) => p.PolicyArn,
+      );
+    // hank: backed up, then quarantined by dormant.
+    const hankBackup = await quarantining.backup(target('hank').identity);
+    await quarantining.perform('disable-user', target('hank'), new RecordingSteps());
+    expect(await attachedTo('hank')).toEqual([arn]);
+    const changes = [{ action: 'disable-user' as const, credentialId: null }];
+    const report = await quarantining.restore(hankBackup, { changes }, new RecordingSteps());
+    expect(await attachedTo('hank')).toEqual([]);
+    expect(report.restored).toContain(`Detached dormant's quarantine policy ${arn}.`);
+    // hope: had the policy attached before dormant's backup (someone else's choice): it stays.
+    await iam.send(new AttachUserPolicyCommand({ UserName: 'hope', PolicyArn: arn }));
+    const hopeBackup = await quarantining.backup(target('hope').identity);
+    await quarantining.perform('disable-user', target('hope'), new RecordingSteps());
+    await quarantining.restore(hopeBackup, { changes }, new RecordingSteps());
+    expect(await attachedTo('hope')).toEqual([arn]);
+  });
+
   it('a DeleteConflict from DeleteUser surfaces with AWS message', async () => {
     await moto.seed({ users: [{ name: 'ivan', keys: [{}] }] });
     await iam.send(

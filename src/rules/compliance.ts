@@ -44,3 +44,10 @@ export const KEY_ROTATION = [
  * accounts at any provider (Entra ID users and guests).
  */
 export const INACTIVE_ACCOUNTS: readonly string[] = UNUSED_CREDENTIALS.filter((r) => !r.includes('AWS'));
+
+/**
+ * DORMANT-AWS-006 (unused roles): the inactive-account references. CIS AWS 1.12/1.11 and
+ * Security Hub IAM.8/IAM.22 are about IAM users' passwords and access keys, and no CIS or
+ * Security Hub control covers unused roles, so none of them is cited for a role.
+ */
+export const UNUSED_ROLES: readonly string[] = INACTIVE_ACCOUNTS;

@@ -11,6 +11,7 @@ import type { Rule } from './rule.js';
 import { unrotatedAccessKey } from './unrotatedAccessKey.js';
 import { unusedAccessKey } from './unusedAccessKey.js';
 import { unusedPassword } from './unusedPassword.js';
+import { unusedRole } from './unusedRole.js';
 import { unusedUser } from './unusedUser.js';
 
 export const RULES: readonly Rule[] = [
@@ -19,6 +20,7 @@ export const RULES: readonly Rule[] = [
   unusedUser,
   unusedPassword,
   unrotatedAccessKey,
+  unusedRole,
   entraInactiveUser,
   entraInactiveGuest,
   entraNeverSignedInUser,

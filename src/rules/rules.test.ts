@@ -94,6 +94,7 @@ describe('the rule table', () => {
       ['DORMANT-AWS-003', 'unused-user', 'medium', 'delete-user'],
       ['DORMANT-AWS-004', 'unused-password', 'medium', 'remove-password'],
       ['DORMANT-AWS-005', 'unrotated-access-key', 'low', 'notify'],
+      ['DORMANT-AWS-006', 'unused-role', 'medium', 'disable-user'],
       ['DORMANT-ENTRA-001', 'inactive-user', 'medium', 'disable-user'],
       ['DORMANT-ENTRA-002', 'inactive-guest', 'medium', 'disable-user'],
       ['DORMANT-ENTRA-003', 'never-signed-in-user', 'medium', 'disable-user'],

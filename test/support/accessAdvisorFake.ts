@@ -4,7 +4,7 @@
 // COMPLETED with the seeded services, paged with Marker; or FAILED; or AccessDenied) and
 // forwards every other request to moto untouched. Like AWS, every request's SigV4
 // signature is checked first (scope iam/us-east-1), the parameters are validated, and a
-// user ARN must name a user that exists (asked of moto).
+// user or role ARN must name a user or role that exists (asked of moto).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { verifySigV4 } from './cloudtrailFake.js';
@@ -34,7 +34,7 @@ export type AccessAdvisorAction = 'GenerateServiceLastAccessedDetails' | 'GetSer
 export interface AccessAdvisorFakeOptions {
   /** Access key id → secret. Default: { testing: 'testing' }. */
   credentials?: Record<string, string>;
-  /** Services per user name. A user without an entry has none. */
+  /** Services per user or role name. One without an entry has none. */
   services?: Record<string, SeedServiceAccess[]>;
   /** GetServiceLastAccessedDetails answers IN_PROGRESS this many times per job. Default 2. Infinity: never ready. */
   pollsBeforeReady?: number;
@@ -118,11 +118,13 @@ export async function startAccessAdvisorFake(
     `<${action}Response xmlns="${IAM_NS}"><${action}Result>${result}</${action}Result>` +
     `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
 
-  /** Asks moto whether the user exists (moto does not check signatures; its account comes from the key). */
-  const userExists = async (req: http.IncomingMessage, userName: string): Promise<boolean> => {
-    const body = Buffer.from(
-      new URLSearchParams({ Action: 'GetUser', Version: '2010-05-08', UserName: userName }).toString(),
-    );
+  /** Asks moto whether the user or role exists (moto does not check signatures; its account comes from the key). */
+  const userExists = async (req: http.IncomingMessage, userName: string, kind = 'user'): Promise<boolean> => {
+    const query: Record<string, string> =
+      kind === 'role'
+        ? { Action: 'GetRole', Version: '2010-05-08', RoleName: userName }
+        : { Action: 'GetUser', Version: '2010-05-08', UserName: userName };
+    const body = Buffer.from(new URLSearchParams(query).toString());
     const headers: http.OutgoingHttpHeaders = {
       'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
       authorization: req.headers.authorization ?? '',
@@ -150,10 +152,10 @@ export async function startAccessAdvisorFake(
       throw new Refusal(400, 'ValidationError', `Invalid Granularity: ${granularity}`);
     }
     let userName: string | null = null;
-    if (m[2] === 'user') {
+    if (m[2] === 'user' || m[2] === 'role') {
       userName = m[4] ?? '';
-      if (!(await userExists(req, userName))) {
-        throw new Refusal(404, 'NoSuchEntity', `The user with name ${userName} cannot be found.`);
+      if (!(await userExists(req, userName, m[2]))) {
+        throw new Refusal(404, 'NoSuchEntity', `The ${m[2]} with name ${userName} cannot be found.`);
       }
     }
     const job: Job = { id: randomUUID(), arn, userName, createdAt: new Date(), polls: 0, completedAt: null };

@@ -212,6 +212,8 @@ export interface SeedTrailEvent {
   id?: string;
   readOnly?: boolean;
   accessKeyId?: string;
+  /** The event's resources, as LookupEvents lists them (an AssumeRole names the role by ARN). */
+  resources?: { type: string; name: string }[];
 }
 
 export interface CloudTrailErrorReply {
@@ -297,6 +299,7 @@ interface StoredEvent {
   sourceIp: string;
   readOnly: boolean;
   accessKeyId: string;
+  resources: { type: string; name: string }[];
 }
 
 interface Query {
@@ -335,6 +338,7 @@ function toStored(e: SeedTrailEvent): StoredEvent {
     sourceIp: e.sourceIp ?? '198.51.100.7',
     readOnly: e.readOnly ?? /^(Get|List|Describe|Lookup)/.test(e.name),
     accessKeyId: e.accessKeyId ?? 'ASIAEXAMPLEEXAMPLE00',
+    resources: e.resources ?? [],
   };
 }
 
@@ -357,8 +361,11 @@ function matches(e: StoredEvent, q: Query): boolean {
       return String(e.readOnly) === value;
     case 'AccessKeyId':
       return e.accessKeyId === value;
+    case 'ResourceName':
+      return e.resources.some((r) => r.name === value);
+    case 'ResourceType':
+      return e.resources.some((r) => r.type === value);
     default:
-      // ResourceType / ResourceName: seeded events have no resources.
       return false;
   }
 }
@@ -399,7 +406,7 @@ function apiEvent(e: StoredEvent, account: string): Record<string, unknown> {
     EventTime: e.timeMs / 1000,
     EventSource: e.source,
     Username: e.user,
-    Resources: [],
+    Resources: e.resources.map((r) => ({ ResourceType: r.type, ResourceName: r.name })),
     CloudTrailEvent: JSON.stringify(detail),
   };
 }

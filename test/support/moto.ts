@@ -44,8 +44,28 @@ export interface SeedUser {
   keys?: SeedKey[];
 }
 
+/** An IAM role for the control API (moto_launcher.py /seed). */
+export interface SeedRole {
+  name: string;
+  /** Defaults to "/". */
+  path?: string;
+  /** Defaults to now. */
+  createDate?: Timestamp;
+  /** RoleLastUsed.LastUsedDate. Omitted or null: no value (never used, or not in the last 400 days). */
+  lastUsed?: Timestamp | null;
+  /** RoleLastUsed.Region; needs lastUsed. Defaults to "us-east-1". */
+  lastUsedRegion?: string;
+  /** The trust policy document. Default: the account's root may assume the role. */
+  trustPolicy?: Record<string, unknown>;
+  tags?: Record<string, string>;
+  description?: string;
+  /** 3600 (the default) to 43200. */
+  maxSessionDuration?: number;
+}
+
 export interface SeedBody {
-  users: SeedUser[];
+  users?: SeedUser[];
+  roles?: SeedRole[];
 }
 
 export interface SeededUser {
@@ -55,8 +75,16 @@ export interface SeededUser {
   keys: string[];
 }
 
+export interface SeededRole {
+  name: string;
+  arn: string;
+  /** The role's unique id (AROA…). */
+  id: string;
+}
+
 export interface SeedResult {
   users: SeededUser[];
+  roles: SeededRole[];
 }
 
 export interface BackdateKey {
@@ -76,8 +104,18 @@ export interface BackdateUser {
   keys?: BackdateKey[];
 }
 
+export interface BackdateRole {
+  name: string;
+  createDate?: Timestamp;
+  /** RoleLastUsed.LastUsedDate; null clears it. */
+  lastUsed?: Timestamp | null;
+  /** Needs lastUsed. Defaults to "us-east-1". */
+  lastUsedRegion?: string;
+}
+
 export interface BackdateBody {
-  users: BackdateUser[];
+  users?: BackdateUser[];
+  roles?: BackdateRole[];
 }
 
 export interface MotoServer {
@@ -152,9 +190,14 @@ async function post(control: string, route: string, body: unknown): Promise<unkn
   return parsed;
 }
 
+export interface StartMotoOptions {
+  /** A launcher that wraps moto_launcher.py (same READY line and control API). Default: moto_launcher.py. */
+  launcher?: string;
+}
+
 /** Starts a fresh moto on free ports. Call `stop()` when done (e.g. in afterAll). */
-export async function startMoto(): Promise<MotoServer> {
-  const child = spawn('python3', [LAUNCHER], {
+export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
+  const child = spawn('python3', [options.launcher ?? LAUNCHER], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });

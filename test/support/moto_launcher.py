@@ -15,13 +15,25 @@ SIGTERM/SIGINT.
 
 Control endpoints (POST, JSON in/out; any error -> 400 {"error": "..."}):
 
-  /seed      {"users":[{"name", "path"?, "createDate"?, "password"?,
-                        "passwordLastUsed"?, "tags"?, "keys"?:[{"createDate"?,
-                        "lastUsed"?, "status"?, "service"?, "region"?}]}]}
-             -> {"users":[{"name", "arn", "keys":["AKIA..."]}]}
-  /backdate  {"users":[{"name", "createDate"?, "passwordLastUsed"?,
-                        "keys"?:[{"id", "createDate"?, "lastUsed"?,
-                                  "service"?, "region"?}]}]}  -> {}
+  /seed      {"users"?:[{"name", "path"?, "createDate"?, "password"?,
+                         "passwordLastUsed"?, "tags"?, "keys"?:[{"createDate"?,
+                         "lastUsed"?, "status"?, "service"?, "region"?}]}],
+              "roles"?:[{"name", "path"?, "createDate"?, "lastUsed"?,
+                         "lastUsedRegion"?, "trustPolicy"?, "tags"?,
+                         "description"?, "maxSessionDuration"?}]}
+             -> {"users":[{"name", "arn", "keys":["AKIA..."]}],
+                 "roles":[{"name", "arn", "id"}]}
+  /backdate  {"users"?:[{"name", "createDate"?, "passwordLastUsed"?,
+                         "keys"?:[{"id", "createDate"?, "lastUsed"?,
+                                   "service"?, "region"?}]}],
+              "roles"?:[{"name", "createDate"?, "lastUsed"?,
+                         "lastUsedRegion"?}]}  -> {}
+
+A role's "lastUsed" is its RoleLastUsed.LastUsedDate (GetRole and
+GetAccountAuthorizationDetails show it; null clears it, like a role never
+used); "trustPolicy" is its trust policy document (default: the account's root
+may assume it). moto itself also sets a role's last use to "now" whenever a
+session of it makes a request, as AWS does.
   /reset     {} -> {}   (clears all moto state, like /moto-api/reset)
 
 Timestamps are ISO 8601 strings. Offsets are honoured; strings without an
@@ -172,9 +184,12 @@ def make_last_used(when: datetime | None, service: Any, region: Any, field: str)
 
 
 def seed(body: dict[str, Any]) -> dict[str, Any]:
-    check_keys(body, {"users"}, "body")
-    users = expect_list(body.get("users"), "users")
+    check_keys(body, {"users", "roles"}, "body")
+    if "users" not in body and "roles" not in body:
+        raise BadRequest("body: give users or roles")
+    users = expect_list(body.get("users", []), "users")
     be = backend()
+    role_plans = plan_roles(expect_list(body.get("roles", []), "roles"), be)
 
     # Validate everything first so a bad request leaves no half-seeded state.
     plans: list[dict[str, Any]] = []
@@ -255,16 +270,137 @@ def seed(body: dict[str, Any]) -> dict[str, Any]:
             key.last_used = k["lastUsed"]
             key_ids.append(key.access_key_id)
         out.append({"name": user.name, "arn": user.arn, "keys": key_ids})
-    return {"users": out}
+    return {"users": out, "roles": [create_role(be, r) for r in role_plans]}
+
+
+def default_trust_policy() -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+
+def plan_roles(roles: list[Any], be: Any) -> list[dict[str, Any]]:
+    """Validate every role to seed before anything is created."""
+    existing = {r.name for r in be.roles.values()}
+    seen: set[str] = set()
+    plans = []
+    for i, raw in enumerate(roles):
+        f = f"roles[{i}]"
+        r = expect_dict(raw, f)
+        check_keys(
+            r,
+            {
+                "name",
+                "path",
+                "createDate",
+                "lastUsed",
+                "lastUsedRegion",
+                "trustPolicy",
+                "tags",
+                "description",
+                "maxSessionDuration",
+            },
+            f,
+        )
+        name = expect_str(r.get("name"), f"{f}.name")
+        if name in seen or name in existing:
+            raise BadRequest(f"{f}.name: role {name} already exists")
+        seen.add(name)
+        path = r.get("path", "/")
+        if not isinstance(path, str) or not path.startswith("/") or not path.endswith("/"):
+            raise BadRequest(f"{f}.path: must start and end with '/'")
+        trust = r.get("trustPolicy")
+        if trust is not None and not isinstance(trust, dict):
+            raise BadRequest(f"{f}.trustPolicy: expected a policy document object")
+        tags_raw = expect_dict(r.get("tags", {}), f"{f}.tags")
+        for k, v in tags_raw.items():
+            if not isinstance(v, str):
+                raise BadRequest(f"{f}.tags.{k}: expected a string value")
+        description = r.get("description")
+        if description is not None and not isinstance(description, str):
+            raise BadRequest(f"{f}.description: expected a string")
+        max_session = r.get("maxSessionDuration", 3600)
+        if not isinstance(max_session, int) or not 3600 <= max_session <= 43200:
+            raise BadRequest(f"{f}.maxSessionDuration: expected 3600 to 43200 seconds")
+        last_used = parse_optional_time(r.get("lastUsed"), f"{f}.lastUsed")
+        region = r.get("lastUsedRegion")
+        if region is not None and (not isinstance(region, str) or last_used is None):
+            raise BadRequest(f"{f}.lastUsedRegion: a region name, with lastUsed")
+        plans.append(
+            {
+                "name": name,
+                "path": path,
+                "trust": json.dumps(trust) if trust is not None else default_trust_policy(),
+                "tags": [{"Key": k, "Value": v} for k, v in tags_raw.items()],
+                "description": description,
+                "maxSessionDuration": max_session,
+                "createDate": parse_optional_time(r.get("createDate"), f"{f}.createDate"),
+                "lastUsed": last_used,
+                "lastUsedRegion": region if region is not None else (REGION if last_used else None),
+            }
+        )
+    return plans
+
+
+def create_role(be: Any, p: dict[str, Any]) -> dict[str, Any]:
+    role = be.create_role(
+        p["name"],
+        p["trust"],
+        p["path"],
+        None,
+        p["description"],
+        p["tags"],
+        p["maxSessionDuration"],
+    )
+    # Unset dates keep moto's "now", cut to whole seconds like AWS.
+    role.create_date = p["createDate"] or whole_seconds(role.create_date)
+    role.last_used = p["lastUsed"]
+    role.last_used_region = p["lastUsedRegion"]
+    return {"name": role.name, "arn": role.arn, "id": role.id}
+
+
+def find_role(be: Any, name: str, field: str) -> Any:
+    for role in be.roles.values():
+        if role.name == name:
+            return role
+    raise BadRequest(f"{field}: no such role {name}")
 
 
 def backdate(body: dict[str, Any]) -> dict[str, Any]:
-    check_keys(body, {"users"}, "body")
-    users = expect_list(body.get("users"), "users")
+    check_keys(body, {"users", "roles"}, "body")
+    if "users" not in body and "roles" not in body:
+        raise BadRequest("body: give users or roles")
+    users = expect_list(body.get("users", []), "users")
     be = backend()
 
     # Resolve and validate everything, then apply.
     actions: list[Callable[[], None]] = []
+    for i, raw in enumerate(expect_list(body.get("roles", []), "roles")):
+        f = f"roles[{i}]"
+        r = expect_dict(raw, f)
+        check_keys(r, {"name", "createDate", "lastUsed", "lastUsedRegion"}, f)
+        role = find_role(be, expect_str(r.get("name"), f"{f}.name"), f"{f}.name")
+        if "createDate" in r:
+            when = parse_time(r["createDate"], f"{f}.createDate")
+            actions.append(lambda role=role, when=when: setattr(role, "create_date", when))
+        if "lastUsed" in r:
+            lu = parse_optional_time(r["lastUsed"], f"{f}.lastUsed")
+            region = r.get("lastUsedRegion", REGION if lu else None)
+            if region is not None and (not isinstance(region, str) or lu is None):
+                raise BadRequest(f"{f}.lastUsedRegion: a region name, with lastUsed")
+            actions.append(lambda role=role, lu=lu: setattr(role, "last_used", lu))
+            actions.append(lambda role=role, region=region: setattr(role, "last_used_region", region))
+        elif "lastUsedRegion" in r:
+            raise BadRequest(f"{f}.lastUsedRegion: needs lastUsed")
     for i, raw in enumerate(users):
         f = f"users[{i}]"
         u = expect_dict(raw, f)

@@ -31,8 +31,19 @@ function callerUserName(arn: string): string | null {
   return m ? m[1]! : null;
 }
 
-export function isCallerIdentity(identity: Pick<Identity, 'id' | 'name'>, caller: Caller | null): boolean {
+/** The IAM role a caller ARN runs as: ROLE of `…:assumed-role/ROLE/SESSION`. */
+function callerRoleName(arn: string): string | null {
+  const m = /:assumed-role\/([^/]+)\/[^/]+$/.exec(arn);
+  return m ? m[1]! : null;
+}
+
+export function isCallerIdentity(
+  identity: Pick<Identity, 'id' | 'name'> & { kind?: Identity['kind'] },
+  caller: Caller | null,
+): boolean {
   if (!caller?.arn) return false;
+  // A role is the caller when dormant runs in one of its sessions; a session's name is a user's, not a role's.
+  if (identity.kind === 'role') return identity.id === caller.arn || callerRoleName(caller.arn) === identity.name;
   return identity.id === caller.arn || callerUserName(caller.arn) === identity.name;
 }
 

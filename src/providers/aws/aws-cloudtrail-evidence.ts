@@ -21,6 +21,8 @@ export const HOME_REGION = 'us-east-1';
 export const MAX_PAGE = 50;
 /** Stops a listing whose server keeps handing out tokens. */
 const MAX_PAGES_PER_REGION = 100;
+/** A filtered lookup (a role's assumptions) reads at most this many pages per region (2 a second). */
+const MAX_FILTERED_PAGES_PER_REGION = 10;
 const OPERATION = 'cloudtrail:LookupEvents';
 
 /** One LookupEvents event, as kept for reviewers. */
@@ -100,6 +102,13 @@ export function toTrailEvent(event: CloudTrailApiEvent, region: string): TrailEv
     region,
     source: event.EventSource ?? null,
   };
+}
+
+/** One LookupEvents attribute, and which of the events it finds to keep. */
+interface TrailQuery {
+  key: 'Username' | 'ResourceName';
+  value: string;
+  keep?: (event: TrailEvent) => boolean;
 }
 
 interface RegionResult {
@@ -182,11 +191,24 @@ export class CloudTrailEvidence {
   }
 
   /** The user's latest `depth` events over all regions, newest first. Never throws. */
-  async lookup(userName: string): Promise<SourceResult<CloudTrailData>> {
+  lookup(userName: string): Promise<SourceResult<CloudTrailData>> {
+    return this.lookupBy({ key: 'Username', value: userName });
+  }
+
+  /**
+   * A role's latest `depth` AssumeRole* events (AssumeRole, AssumeRoleWithSAML,
+   * AssumeRoleWithWebIdentity): LookupEvents by ResourceName, which for these events is the
+   * role's ARN, keeping only the assumptions (the role's own management events name it too).
+   */
+  lookupRole(roleArn: string): Promise<SourceResult<CloudTrailData>> {
+    return this.lookupBy({ key: 'ResourceName', value: roleArn, keep: (e) => e.name.startsWith('AssumeRole') });
+  }
+
+  private async lookupBy(query: TrailQuery): Promise<SourceResult<CloudTrailData>> {
     try {
       const results = await Promise.all(
         this.regions.map((region) =>
-          this.lookupRegion(region, userName).then(
+          this.lookupRegion(region, query).then(
             (events): RegionResult => ({ region, events }),
             (error: unknown): RegionResult => ({ region, events: [], error }),
           ),
@@ -221,21 +243,25 @@ export class CloudTrailEvidence {
     for (const client of this.clients.values()) client.destroy();
   }
 
-  private async lookupRegion(region: string, userName: string): Promise<RegionResult['events']> {
+  private async lookupRegion(region: string, query: TrailQuery): Promise<RegionResult['events']> {
     const client = this.clients.get(region)!;
     const events: RegionResult['events'] = [];
     let token: string | undefined;
-    for (let page = 0; page < MAX_PAGES_PER_REGION && events.length < this.depth; page++) {
+    const maxPages = query.keep ? MAX_FILTERED_PAGES_PER_REGION : MAX_PAGES_PER_REGION;
+    for (let page = 0; page < maxPages && events.length < this.depth; page++) {
       const out = await client.send(
         new LookupEventsCommand({
-          LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: userName }],
-          MaxResults: Math.min(MAX_PAGE, this.depth - events.length),
+          LookupAttributes: [{ AttributeKey: query.key, AttributeValue: query.value }],
+          // A filtered lookup asks for full pages: some of each page may be left out.
+          MaxResults: query.keep ? MAX_PAGE : Math.min(MAX_PAGE, this.depth - events.length),
           ...(token ? { NextToken: token } : {}),
         }),
       );
       for (const e of out.Events ?? []) {
         const mapped = toTrailEvent(e, region);
-        if (mapped) events.push({ ...mapped, id: e.EventId ?? null });
+        if (mapped && (!query.keep || query.keep(mapped)) && events.length < this.depth) {
+          events.push({ ...mapped, id: e.EventId ?? null });
+        }
       }
       if (!out.NextToken || out.NextToken === token) break;
       token = out.NextToken;

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../../config/config.js';
 import type { ActionDescriber, DescribeRequest } from '../provider.js';
+import { describeRoleAction } from './aws-role-describer.js';
 
 /** An access key id (a report slot such as `access_key_1` is not one). */
 const KEY_ID = /^(AKIA|ASIA|AIDA|AKID)[A-Z0-9]{12,}$/;
@@ -24,6 +25,7 @@ export function awsDescriber(config: Config): ActionDescriber {
   const disabling = disableWhat(config.remediation.disableUser);
   return {
     describe(request: DescribeRequest): string {
+      if (request.identity.kind === 'role') return describeRoleAction(request);
       const name = request.identity.name;
       const { reason } = request;
       switch (request.action) {

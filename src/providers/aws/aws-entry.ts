@@ -26,10 +26,11 @@ function sourceOf(options: ProviderOpenOptions): AwsSource {
 async function open(options: ProviderOpenOptions): Promise<ProviderSession> {
   const source = sourceOf(options);
   const { config, progress, fromReport } = options;
-  const [{ createAwsClients }, { AwsProvider }, { AwsRemediation }] = await Promise.all([
+  const [{ createAwsClients }, { AwsProvider }, { AwsIamRemediation }, { scanRoles }] = await Promise.all([
     import('./aws-client.js'),
     import('./aws-provider.js'),
-    import('./aws-remediation.js'),
+    import('./aws-iam-remediation.js'),
+    import('./aws-role-scan.js'),
   ]);
   const aws = createAwsClients({
     profile: config.aws.profile,
@@ -48,10 +49,12 @@ async function open(options: ProviderOpenOptions): Promise<ProviderSession> {
       source,
       maxReportAgeHours: config.aws.maxReportAgeHours,
       reportTimeoutSeconds: config.aws.reportTimeoutSeconds,
+      roles: scanRoles(config),
       ...(progress ? { progress } : {}),
     });
   }
-  const remediation = new AwsRemediation(aws, { remediation: config.remediation, evidence: config.evidence });
+  // Users and roles: each call goes to the one the plan item or backup names.
+  const remediation = new AwsIamRemediation(aws, { remediation: config.remediation, evidence: config.evidence });
   return {
     name: 'aws',
     scanner,

@@ -5,6 +5,7 @@
  */
 import { CloudError } from '../../errors.js';
 import type { AwsSettings } from './aws-client.js';
+import { SCAN_ACTIONS, SECURITYHUB_ACTIONS } from './aws-permissions.js';
 
 interface SdkErrorShape {
   name?: string;
@@ -73,6 +74,38 @@ export function isNoSuchEntity(err: unknown): boolean {
   return n === 'NoSuchEntity' || n === 'NoSuchEntityException';
 }
 
+/**
+ * The IAM action a refused call needed: the one our operation names ("iam:ListAccessKeys for
+ * alice"), else the one AWS's message names ("… is not authorized to perform: iam:X on …").
+ */
+export function deniedAction(operation: string, awsMessage = ''): string | null {
+  const ours = /^([a-z0-9-]+:[A-Za-z0-9]+)\b/.exec(operation);
+  if (ours) return ours[1]!;
+  const theirs = /perform: ([a-z0-9-]+:[A-Za-z0-9]+)/.exec(awsMessage);
+  return theirs ? theirs[1]! : null;
+}
+
+/** Which `dormant permissions --mode` prints the policy that grants `action` (scan's is the default). */
+function modeGranting(action: string | null): string {
+  if (action === null || (SCAN_ACTIONS as readonly string[]).includes(action)) return '';
+  if ((SECURITYHUB_ACTIONS as readonly string[]).includes(action)) return ' --mode export';
+  return ' --mode remediate';
+}
+
+/**
+ * "AWS denied iam:ListAccessKeys for alice (AccessDenied); grant it to the identity dormant runs
+ * as ('dormant permissions' prints the policy)": the action, what it was for, and the fix.
+ */
+function accessDeniedError(err: unknown, operation: string, name: string, awsMessage: string): CloudError {
+  const action = deniedAction(operation, awsMessage);
+  const what = action === null || operation.startsWith(action) ? operation : `${action} (${operation})`;
+  return new CloudError(
+    `AWS denied ${what} (${name}); grant it to the identity dormant runs as ('dormant permissions${modeGranting(action)}' prints the policy)`,
+    'AccessDenied',
+    { cause: err },
+  );
+}
+
 /** Turn an SDK error into a one-line CloudError naming the operation and the fix. */
 export function toCloudError(err: unknown, operation: string, settings?: AwsSettings): CloudError {
   if (err instanceof CloudError) return err;
@@ -81,13 +114,7 @@ export function toCloudError(err: unknown, operation: string, settings?: AwsSett
   const attempts = e?.$metadata?.attempts;
   const afterAttempts = attempts ? ` after ${attempts} attempts` : '';
   const line = (e?.message ?? String(err)).split('\n')[0]!.trim();
-  if (ACCESS_DENIED.has(name)) {
-    return new CloudError(
-      `AWS denied ${operation} (${name}): grant it to the identity dormant runs as; 'dormant permissions' prints the policy`,
-      'AccessDenied',
-      { cause: err },
-    );
-  }
+  if (ACCESS_DENIED.has(name)) return accessDeniedError(err, operation, name, line);
   if (THROTTLED.has(name)) {
     return new CloudError(
       `AWS kept throttling ${operation}${afterAttempts}; retry later, or lower aws.concurrency / raise aws.maxAttempts`,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   EVIDENCE_ACTIONS,
   REMEDIATE_READ_ACTIONS,
+  REMEDIATE_ROLE_WRITE_ACTIONS,
   REMEDIATE_WRITE_ACTIONS,
   SCAN_ACTIONS,
   SECURITYHUB_ACTIONS,
@@ -20,7 +21,7 @@ function commandsIn(file: string): string[] {
   return [...new Set([...sent, ...paged])].filter((c) => c !== 'GetCallerIdentity');
 }
 
-const SCAN_FILES = ['aws-api-source.ts', 'aws-report-source.ts', 'aws-provider.ts'];
+const SCAN_FILES = ['aws-api-source.ts', 'aws-report-source.ts', 'aws-provider.ts', 'aws-role-scan.ts'];
 const EVIDENCE_FILES = ['aws-cloudtrail-evidence.ts', 'aws-access-advisor-evidence.ts'];
 const EXPORT_FILES = ['aws-securityhub.ts'];
 /** What apply and restore run: the remediation class and the modules it composes. */
@@ -31,6 +32,10 @@ const REMEDIATION_FILES = [
   'aws-restore.ts',
   'aws-lists.ts',
   'aws-caller.ts',
+  'aws-role-lists.ts',
+  'aws-role-actions.ts',
+  'aws-role-backup.ts',
+  'aws-role-restore.ts',
 ];
 
 describe('dormant permissions', () => {
@@ -43,7 +48,12 @@ describe('dormant permissions', () => {
 
   it('remediate mode allows every call apply and restore make', () => {
     const used = REMEDIATION_FILES.flatMap(commandsIn).map((c) => `iam:${c}`);
-    const allowed = [...SCAN_ACTIONS, ...REMEDIATE_READ_ACTIONS, ...REMEDIATE_WRITE_ACTIONS];
+    const allowed = [
+      ...SCAN_ACTIONS,
+      ...REMEDIATE_READ_ACTIONS,
+      ...REMEDIATE_WRITE_ACTIONS,
+      ...REMEDIATE_ROLE_WRITE_ACTIONS,
+    ];
     expect(used.length).toBeGreaterThan(20);
     for (const action of used) expect(allowed).toContain(action);
   });
@@ -73,6 +83,7 @@ describe('dormant permissions', () => {
       'DormantRemediateRead',
       'DormantReviewEvidence',
       'DormantRemediateUsers',
+      'DormantRemediateRoles',
     ]);
     expect(remediate.Statement[3]!.Action).toContain('iam:DeleteUser');
   });

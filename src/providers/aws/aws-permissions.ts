@@ -1,7 +1,12 @@
 /**
  * The least-privilege IAM policy each mode needs (`dormant permissions`). The action lists
  * are kept beside the code that makes the calls; a test checks every SDK command sent under
- * src/providers/aws is listed here.
+ * src/providers/aws is listed here, and test/aws-least-privilege.test.ts proves on moto with IAM
+ * enforcement that the printed policies are enough and that each action is needed: taken away,
+ * the command that needs it fails naming it, or falls back as documented. An action added here
+ * needs an entry in test/aws-least-privilege-needs.ts saying which command shows its need.
+ * iam:TagRole and iam:PassRole are the two that moto cannot show (it checks only the action
+ * called): AWS authorizes them on top of CreateRole with tags and AddRoleToInstanceProfile.
  */
 
 /** Every IAM call a scan can make (report source, API source and enrichment). */
@@ -13,6 +18,8 @@ export const SCAN_ACTIONS = [
   'iam:GetAccessKeyLastUsed',
   'iam:GetLoginProfile',
   'iam:ListUserTags',
+  // IAM roles (DORMANT-AWS-006): every role with its RoleLastUsed, a few calls for any number.
+  'iam:GetAccountAuthorizationDetails',
 ] as const;
 
 /** Reads done by apply's re-check and backup, on top of the scan's. */
@@ -27,6 +34,13 @@ export const REMEDIATE_READ_ACTIONS = [
   'iam:GetSSHPublicKey',
   'iam:ListSigningCertificates',
   'iam:ListServiceSpecificCredentials',
+  // Roles: the re-check (GetRole, the quarantine), the backup and the delete; restore asks GetInstanceProfile.
+  'iam:GetRole',
+  'iam:ListRolePolicies',
+  'iam:GetRolePolicy',
+  'iam:ListAttachedRolePolicies',
+  'iam:ListInstanceProfilesForRole',
+  'iam:GetInstanceProfile',
 ] as const;
 
 /** Changes made by apply (disable, delete) and restore. */
@@ -56,6 +70,25 @@ export const REMEDIATE_WRITE_ACTIONS = [
   'iam:PutUserPermissionsBoundary',
 ] as const;
 
+/**
+ * Changes made to IAM roles by apply (quarantine, delete) and restore (recreate). CreateRole with
+ * tags needs iam:TagRole too, and AWS requires iam:PassRole on the role for
+ * AddRoleToInstanceProfile (restore puts a role back into its instance profiles).
+ */
+export const REMEDIATE_ROLE_WRITE_ACTIONS = [
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:RemoveRoleFromInstanceProfile',
+  'iam:AddRoleToInstanceProfile',
+  'iam:CreateInstanceProfile',
+  'iam:CreateRole',
+  'iam:TagRole',
+  'iam:DeleteRole',
+  'iam:PassRole',
+] as const;
+
 /** Evidence for reviews (`dormant serve`): read-only, and optional (missing → "unavailable"). */
 export const EVIDENCE_ACTIONS = [
   'cloudtrail:LookupEvents',
@@ -83,6 +116,12 @@ export function policyFor(mode: PermissionMode): object {
         Effect: 'Allow',
         Action: [...REMEDIATE_WRITE_ACTIONS],
         Resource: ['arn:aws:iam::*:user/*', 'arn:aws:iam::*:group/*', 'arn:aws:iam::*:mfa/*'],
+      },
+      {
+        Sid: 'DormantRemediateRoles',
+        Effect: 'Allow',
+        Action: [...REMEDIATE_ROLE_WRITE_ACTIONS],
+        Resource: ['arn:aws:iam::*:role/*', 'arn:aws:iam::*:instance-profile/*'],
       },
     );
   }

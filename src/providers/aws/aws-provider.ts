@@ -15,6 +15,7 @@ import type { AwsClients } from './aws-client.js';
 import { isAccessDenied, isNoSuchEntity, toCloudError } from './aws-errors.js';
 import { parseCredentialReport } from './aws-credential-report.js';
 import { ReportUnavailableError, fetchCredentialReport } from './aws-report-source.js';
+import { collectRoles } from './aws-role-scan.js';
 
 export type AwsSource = 'auto' | 'report' | 'api';
 
@@ -23,6 +24,8 @@ export interface AwsProviderOptions {
   source: AwsSource;
   maxReportAgeHours: number;
   reportTimeoutSeconds: number;
+  /** Read IAM roles too (GetAccountAuthorizationDetails), whatever the user source. Default true. */
+  roles?: boolean;
   progress?: ProgressSink;
 }
 
@@ -39,7 +42,15 @@ export class AwsProvider implements ScanProvider {
   }
 
   async collect(): Promise<Inventory> {
-    const inventory = await this.collectFrom(await this.caller());
+    const caller = await this.caller();
+    const [inventory, roles] = await Promise.all([
+      this.collectFrom(caller),
+      this.options.roles === false ? null : collectRoles(this.aws),
+    ]);
+    if (roles) {
+      inventory.identities.push(...roles.identities);
+      inventory.warnings.push(...roles.warnings);
+    }
     for (const identity of inventory.identities) markProtected(identity, inventory.caller);
     return inventory;
   }
@@ -105,7 +116,9 @@ export class AwsProvider implements ScanProvider {
     };
   }
 
-  async enrich(request: EnrichRequest): Promise<string[]> {
+  async enrich(input: EnrichRequest): Promise<string[]> {
+    // Roles came with their tags (GetAccountAuthorizationDetails) and have no credentials to resolve.
+    const request = { tags: input.tags.filter((i) => i.kind !== 'role'), unresolved: input.unresolved };
     const warnings: string[] = [];
     const limit = pLimit(this.aws.settings.concurrency);
     const slotUsers = new Set(request.unresolved);

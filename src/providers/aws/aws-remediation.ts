@@ -24,7 +24,7 @@ import { type UserBackup, readUserBackup, takeUserBackup, userBackupEnvelope } f
 import { markProtected, readCaller } from './aws-caller.js';
 import type { AwsClients } from './aws-client.js';
 import type { CloudTrailEvidence, CloudTrailEvidenceOptions } from './aws-cloudtrail-evidence.js';
-import { isNoSuchEntity, isNoSuchEntityCloudError, toCloudError, unavailableReason } from './aws-errors.js';
+import { isNoSuchEntity, isNoSuchEntityCloudError, unavailableReason } from './aws-errors.js';
 import { evidenceUnavailable } from './aws-evidence-result.js';
 import { getUser } from './aws-lists.js';
 import { parseUserArn } from './aws-credential-report.js';
@@ -187,7 +187,7 @@ export class AwsRemediation implements RemediationProvider {
   async restore(backup: BackupEnvelope, options: RestoreOptions, steps: StepRunner): Promise<RestoreReport> {
     const valid = readUserBackup(backup);
     await this.checkAccount(valid.account, `the backup of ${valid.identityName}`);
-    return restoreUser(this.aws, valid.data, options, steps);
+    return restoreUser(this.aws, valid.data, options, steps, this.options.remediation.quarantinePolicyArn);
   }
 
   /** CloudTrail and Access Advisor for the user. Never throws. */

@@ -10,6 +10,7 @@ import {
   AttachUserPolicyCommand,
   CreateLoginProfileCommand,
   CreateUserCommand,
+  DetachUserPolicyCommand,
   GetLoginProfileCommand,
   PutUserPermissionsBoundaryCommand,
   PutUserPolicyCommand,
@@ -52,6 +53,8 @@ export async function restoreUser(
   backup: UserBackup,
   options: RestoreOptions,
   steps: StepRunner,
+  /** `remediation.quarantinePolicyArn`: a disable may have attached it, and restore takes it off again. */
+  quarantinePolicyArn: string | null = null,
 ): Promise<RestoreReport> {
   const userName = backup.user.name;
   const restored: string[] = [];
@@ -148,6 +151,28 @@ export async function restoreUser(
     });
     if (outcome === 'missing') warn(`managed policy ${policy.arn} no longer exists; it was not attached again`);
     else restored.push(`Attached managed policy ${policy.name} (${policy.arn}).`);
+  }
+
+  // dormant's quarantine (remediation.disableUser 'quarantine'): a user disabled in place still has it.
+  // Only when dormant disabled the user since its last restore (or the caller cannot say), and only
+  // when the backup, taken before the disable, does not list it (then it was the user's own).
+  const disabledByDormant = options.changes ? options.changes.some((c) => c.action === 'disable-user') : true;
+  if (
+    existing &&
+    quarantinePolicyArn &&
+    disabledByDormant &&
+    !backup.attachedPolicies.some((p) => p.arn === quarantinePolicyArn)
+  ) {
+    const outcome = await steps.step(`detach-quarantine-policy:${quarantinePolicyArn}`, async () => {
+      try {
+        await aws.iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: quarantinePolicyArn }));
+        return 'detached' as const;
+      } catch (err) {
+        if (isNoSuchEntity(err)) return 'absent' as const;
+        throw toCloudError(err, `iam:DetachUserPolicy ${quarantinePolicyArn} from ${userName}`, aws.settings);
+      }
+    });
+    if (outcome === 'detached') restored.push(`Detached dormant's quarantine policy ${quarantinePolicyArn}.`);
   }
 
   // Inline policies, with their exact documents.
