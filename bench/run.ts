@@ -15,6 +15,7 @@ import { runApplyBench } from './apply.js';
 import { runScanBench } from './scan.js';
 import { runEntraBench } from './entra.js';
 import { runGoogleBench } from './google.js';
+import { runWebBench } from './web.js';
 
 export interface BenchRunOptions {
   full: boolean;
@@ -43,6 +44,7 @@ export const BENCHMARKS: Benchmark[] = [
     name: 'google',
     run: () => runGoogleBench({ users: 10_000, projects: 50, accountsPerProject: 20, concurrency: 8, latencyMs: 50 }),
   },
+  { name: 'web', run: () => runWebBench() },
 ];
 
 function positiveNumber(flag: string, value: string | undefined): number | undefined {

@@ -2,7 +2,9 @@
 # Prepares this machine for the integration tests (DESIGN.md §6): checks that
 # moto is importable (installs moto[server] with pip if not), that cfn-lint is
 # (test/cloudformation.test.ts lints deploy/cloudformation.yaml; pip install
-# cfn-lint if not), makes sure a
+# cfn-lint if not), that Debian's Chromium is at /usr/bin/chromium (the
+# dashboard's browser test drives it with playwright-core; apt-get install
+# chromium if not, never a browser downloaded by playwright), makes sure a
 # PostgreSQL server answers on 127.0.0.1:5432 (installing the Debian package
 # and starting a throw-away cluster in /tmp/dormant-pg if needed), and creates
 # the role "dormant" and the database "dormant_test" (trust auth).
@@ -75,6 +77,21 @@ ensure_cfn_lint() {
   fi
   python3 -c 'import cfnlint.runner' ||
     die "cfn-lint was installed but 'import cfnlint.runner' still fails"
+}
+
+# ----------------------------------------------------------------- Chromium
+
+CHROMIUM=/usr/bin/chromium
+
+ensure_chromium() {
+  if [ -x "$CHROMIUM" ]; then
+    log "chromium is installed ($("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM"))"
+    return
+  fi
+  log "chromium is missing; test/web-browser.test.ts needs Debian's package"
+  apt_install chromium fonts-liberation ||
+    die "could not install chromium; install Debian's chromium package by hand (test/web-browser.test.ts runs $CHROMIUM)"
+  [ -x "$CHROMIUM" ] || die "chromium was installed but $CHROMIUM is not there"
 }
 
 # ----------------------------------------------------------------- PostgreSQL
@@ -223,5 +240,6 @@ ensure_postgres() {
 
 ensure_moto
 ensure_cfn_lint
+ensure_chromium
 ensure_postgres
 echo "export DORMANT_TEST_PG_URL=${PG_URL}"

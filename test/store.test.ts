@@ -124,14 +124,24 @@ describe.each(ENGINES)('store on %s', (engine) => {
         (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(s.db)).rows.map(
           (r) => r.name,
         );
-      expect(await migrations(first)).toEqual(['0001_initial', '0002_review', '0003_providers']);
+      expect(await migrations(first)).toEqual([
+        '0001_initial',
+        '0002_review',
+        '0003_providers',
+        '0004_dashboard_indexes',
+      ]);
       for (const t of TABLES) expect(await count(first, t)).toBe(0);
       await saveScan(first.db, scanResult());
       await first.close();
 
       // Opening again (and a second store at once) neither re-runs nor fails, and keeps the data.
       const [again, third] = await Promise.all([open(freshUrl), open(freshUrl)]);
-      expect(await migrations(again)).toEqual(['0001_initial', '0002_review', '0003_providers']);
+      expect(await migrations(again)).toEqual([
+        '0001_initial',
+        '0002_review',
+        '0003_providers',
+        '0004_dashboard_indexes',
+      ]);
       expect(await count(again, 'scans')).toBe(1);
       expect(await count(third, 'scans')).toBe(1);
       await again.close();

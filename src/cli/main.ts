@@ -27,6 +27,7 @@ const MODULES: Record<string, () => Promise<Registrar>> = {
   demo: async () => (await import('./commands/demo.js')).registerDemo,
   permissions: async () => (await import('./commands/permissions.js')).registerPermissions,
   export: async () => (await import('./commands/export.js')).registerExport,
+  ui: async () => (await import('./commands/ui.js')).registerUi,
 };
 
 const COMMAND_MODULE: Record<string, string> = {
@@ -41,6 +42,7 @@ const COMMAND_MODULE: Record<string, string> = {
   demo: 'demo',
   permissions: 'permissions',
   export: 'export',
+  ui: 'ui',
 };
 
 const GLOBAL_VALUE_FLAGS = new Set(['--config', '--profile', '--region', '--endpoint-url', '--db', '--provider']);

@@ -114,6 +114,20 @@ describe('parseConfig defaults', () => {
         applySchedule: '*/15 * * * *',
         allowPartial: false,
       },
+      web: {
+        enabled: false,
+        baseUrl: null,
+        oidc: {
+          issuer: null,
+          clientId: null,
+          clientSecret: { env: 'DORMANT_OIDC_CLIENT_SECRET' },
+          scopes: ['openid', 'email', 'profile'],
+          groupsClaim: 'groups',
+        },
+        approvers: [],
+        viewers: [],
+        sessionSecret: { env: 'DORMANT_SESSION_SECRET' },
+      },
     });
   });
 

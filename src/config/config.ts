@@ -182,6 +182,85 @@ function secureUrl(key: string) {
   }, `${key} must be an https URL (plain http only for localhost or 127.0.0.1): the bearer token would travel unencrypted`);
 }
 
+const WEB_OIDC_DEFAULTS = {
+  issuer: null,
+  clientId: null,
+  clientSecret: { env: 'DORMANT_OIDC_CLIENT_SECRET' },
+  scopes: ['openid', 'email', 'profile'],
+  groupsClaim: 'groups',
+};
+
+/** DESIGN §9: the dashboard `dormant serve` serves at /, behind OIDC sign-in. */
+export const webSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** The dashboard's public URL (its root), for the OIDC redirect; https makes the cookies Secure. */
+    baseUrl: z
+      .url()
+      .refine((u) => {
+        const url = new URL(u);
+        return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+      }, 'must be an https URL (plain http only for localhost or 127.0.0.1): the session cookie would travel unencrypted')
+      .refine(
+        (u) => new URL(u).pathname === '/' && !new URL(u).search && !new URL(u).hash,
+        'must be the root of the site (the dashboard is served at /), e.g. https://dormant.example.com',
+      )
+      .nullable()
+      .default(null),
+    oidc: z
+      .strictObject({
+        /** The OIDC provider's issuer URL (its /.well-known/openid-configuration is read). */
+        issuer: secureUrl('web.oidc.issuer').nullable().default(null),
+        clientId: z.string().min(1).nullable().default(null),
+        /** null: a public client (authorization code with PKCE, no secret). */
+        clientSecret: secretSource.nullable().default({ env: 'DORMANT_OIDC_CLIENT_SECRET' }),
+        scopes: z
+          .array(z.string().min(1))
+          .refine((s) => s.includes('openid'), 'must include openid')
+          .default(['openid', 'email', 'profile']),
+        /** The claim (ID token or userinfo) that lists the user's groups. */
+        groupsClaim: z.string().min(1).default('groups'),
+      })
+      .default(WEB_OIDC_DEFAULTS),
+    /** Emails or group names that may approve, deny, snooze and restore. */
+    approvers: z.array(z.string().min(1)).default([]),
+    /** Emails or group names that may look. Anyone in neither list is refused. */
+    viewers: z.array(z.string().min(1)).default([]),
+    /** Signs the session cookies: at least 32 characters, from an environment variable or a file. */
+    sessionSecret: secretSource.default({ env: 'DORMANT_SESSION_SECRET' }),
+  })
+  .superRefine((web, ctx) => {
+    if (!web.enabled) return;
+    const missing: [string[], string][] = [
+      [['baseUrl'], "the dashboard's public URL, e.g. https://dormant.example.com"],
+      [['oidc', 'issuer'], "your OIDC provider's issuer URL"],
+      [['oidc', 'clientId'], "the client id dormant's app has at your OIDC provider"],
+    ];
+    for (const [path, what] of missing) {
+      const value = path.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], web);
+      if (value === null) {
+        ctx.addIssue({ code: 'custom', path, message: `needed when web.enabled is true; set it to ${what}` });
+        return;
+      }
+    }
+    if (web.approvers.length === 0 && web.viewers.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvers'],
+        message:
+          'web.enabled needs at least one approver or viewer; list emails or group names in web.approvers or web.viewers',
+      });
+    }
+  })
+  .default({
+    enabled: false,
+    baseUrl: null,
+    oidc: WEB_OIDC_DEFAULTS,
+    approvers: [],
+    viewers: [],
+    sessionSecret: { env: 'DORMANT_SESSION_SECRET' },
+  });
+
 /** DESIGN §2c: Microsoft Entra ID through Microsoft Graph v1.0. */
 export const entraSchema = z
   .strictObject({
@@ -255,6 +334,7 @@ export const configSchema = z.strictObject({
     .default({ url: 'sqlite:.dormant/state.db' }),
   entra: entraSchema,
   google: googleSchema,
+  web: webSchema,
   aws: z
     .strictObject({
       profile: z.string().min(1).nullable().default(null),
@@ -298,7 +378,7 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string {
     return `${file}: unknown key ${keys.map((k) => `'${k}'`).join(', ')}; remove it or check the spelling (see README "Configuration")`;
   }
   if (
-    /\.(botToken|signingSecret|appToken|apiToken|clientSecret)$/.test(`.${path}`) &&
+    /\.(botToken|signingSecret|appToken|apiToken|clientSecret|sessionSecret)$/.test(`.${path}`) &&
     (issue.code === 'invalid_type' || issue.code === 'invalid_union')
   ) {
     return `${where}: secrets are never read from the config file; name an environment variable ({ env: NAME }) or a file ({ file: PATH })`;

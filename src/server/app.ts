@@ -1,11 +1,13 @@
 /**
  * The HTTP surface of `dormant serve`: Slack interactivity at /slack/events (every request
- * verified by Slack's v0 signature before anything else), /healthz and /readyz.
+ * verified by Slack's v0 signature before anything else), /healthz and /readyz, and, when
+ * web.enabled, the dashboard at / (behind its sign-in; the three routes above are not).
  */
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { getItem } from '../store/plans.js';
 import type { Store } from '../store/store.js';
+import type { WebEnv } from '../web/web-types.js';
 import type { ReviewService } from '../workflow/service.js';
 import { handleSlackRequest } from '../workflow/slack/slack-http.js';
 import type { SlackReview } from '../workflow/slack/slack-review.js';
@@ -17,6 +19,8 @@ export interface AppDeps {
   slack: SlackReview | null;
   signingSecret: string | null;
   log: Logger;
+  /** The dashboard (src/web/web-app.ts), mounted at / after the routes above. */
+  web?: Hono<WebEnv> | null;
 }
 
 /** The item a click is about, if the body is a block_actions payload (read only after the signature passed). */
@@ -67,6 +71,9 @@ export function createApp(deps: AppDeps): Hono {
     response.done.catch((err: unknown) => deps.log.error(`Slack click failed: ${(err as Error).message}`));
     return c.body(response.body, response.status as 200, { 'content-type': response.contentType });
   });
+
+  // Registered last: the routes above answer before the dashboard's session middleware runs.
+  if (deps.web) app.route('/', deps.web);
 
   return app;
 }

@@ -2,7 +2,7 @@
  * Versioned migrations, run automatically when the store opens. Never edit a shipped
  * migration; add the next one.
  */
-import { type Kysely, type Migration, type MigrationProvider, PostgresAdapter } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, PostgresAdapter, sql } from 'kysely';
 
 type AnyDb = Kysely<unknown>;
 
@@ -209,10 +209,32 @@ const m0003: Migration = {
   },
 };
 
+/**
+ * The dashboard (DESIGN §9): its findings table sorts, filters and counts one scan's findings
+ * on every page view. Covering indexes keep that to index reads, whatever the size of `data`;
+ * the sort expressions are the ones store/dashboard.ts orders by (they must stay identical).
+ */
+const m0004: Migration = {
+  async up(db: AnyDb) {
+    // json, not jsonb: json accepts every string JSON.stringify writes (jsonb refuses \u0000).
+    const days = isPostgres(db)
+      ? sql`coalesce(((data::json)->>'daysSinceActivity')::numeric, 1000000)`
+      : sql`coalesce(json_extract(data, '$.daysSinceActivity'), 1000000)`;
+    const rank = sql`case severity when 'high' then 3 when 'medium' then 2 else 1 end`;
+    const rest = sql`identity_name, id, provider, account, rule_id, severity`;
+    await sql`create index findings_dashboard_rank on findings (scan_id, (${rank}), ${rest})`.execute(db);
+    await sql`create index findings_dashboard_days on findings (scan_id, (${days}), ${rest})`.execute(db);
+    await sql`create index findings_dashboard_facets on findings (scan_id, provider, account, rule_id, severity, identity_name, id)`.execute(
+      db,
+    );
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_review': m0002,
   '0003_providers': m0003,
+  '0004_dashboard_indexes': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,7 +3,8 @@
  * scan of examples/credential-report.csv (an AWS account), examples/entra/tenant.json (an
  * Entra tenant) and examples/google/tenant.json (a Google Workspace customer and two Cloud
  * projects), then the same identities in simulated in-memory clouds: plan → approve/deny →
- * apply → restore, on a throwaway SQLite store. Nothing leaves the machine.
+ * apply → restore, on a throwaway SQLite store. Nothing leaves the machine. With --ui, the
+ * dashboard then serves that store on 127.0.0.1 (like `dormant ui`) until Ctrl-C.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { decide } from '../../engine/decide.js';
 import { storePlan } from '../../engine/storePlan.js';
 import { restore } from '../../engine/restore.js';
 import { scan } from '../../engine/scan.js';
+import { UsageError } from '../../errors.js';
 import { parseCredentialReport } from '../../providers/aws/aws-credential-report.js';
 import { openDemoEntra } from '../../providers/entra/entra-memory.js';
 import { openDemoGoogle } from '../../providers/google/memory/google-tenant-file.js';
@@ -22,8 +24,10 @@ import { FileProvider } from '../../providers/file/file-provider.js';
 import { MemoryAccount } from '../../providers/memory/memory-provider.js';
 import { renderTable } from '../../report/table.js';
 import { Store } from '../../store/store.js';
-import { buildContext, type GlobalFlags } from '../context.js';
+import { buildContext, parseIntFlag, type GlobalFlags } from '../context.js';
+import { operatorName } from '../operator.js';
 import { planText } from './remediate.js';
+import { runLocalDashboard } from './ui.js';
 import { readFileSync } from 'node:fs';
 
 /** The shipped example data sits beside dist/ and src/ (both are two levels below the root). */
@@ -35,8 +39,12 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
   program
     .command('demo')
     .description('run the whole flow on shipped example data (no cloud account needed)')
-    .action(async () => {
+    .option('--ui', "then serve the demo's store in the dashboard on 127.0.0.1, like dormant ui")
+    .option('--port <PORT>', 'with --ui: port on 127.0.0.1 (default: any free port)')
+    .action(async (flags: { ui?: boolean; port?: string }) => {
       const out = (s = '') => process.stdout.write(`${s}\n`);
+      if (flags.port !== undefined && !flags.ui) throw new UsageError('--port goes with --ui');
+      const port = flags.port === undefined ? 0 : parseIntFlag('--port', flags.port, 0, 65535);
       const ctx = buildContext({ ...globals(), config: `${EXAMPLES_DIR}dormant.yml` });
       const reportPath = `${EXAMPLES_DIR}credential-report.csv`;
       const tenantPath = `${EXAMPLES_DIR}entra/tenant.json`;
@@ -167,6 +175,22 @@ export function registerDemo(program: Command, globals: () => GlobalFlags): void
           out(`Restored ${backup.identityName} from backup ${backup.id}`);
           for (const s of r.restored) out(`  restored: ${s}`);
           for (const s of r.cannotRestore) out(`  cannot restore: ${s}`);
+        }
+
+        if (flags.ui) {
+          out();
+          out('dormant demo — 3. the dashboard, on this demo store (Ctrl-C stops it and removes the store)');
+          const clouds = [account, tenant.remediation, google.remediation];
+          await runLocalDashboard({
+            store,
+            now: () => later,
+            restore: async (backupId, by) => (await restore(store, clouds, backupId, { by })).report,
+            port,
+            name: operatorName(),
+            log: { info: (l) => ctx.log.info(l), warn: (l) => ctx.log.warn(l), error: (l) => ctx.log.error(l) },
+            out,
+          });
+          return;
         }
       } finally {
         await store.close();

@@ -1,11 +1,13 @@
 /**
  * `dormant serve`: one process that scans on a schedule, asks for review in Slack and Jira,
- * receives Slack clicks, applies what was approved, and shuts down gracefully.
+ * receives Slack clicks, serves the dashboard (web.enabled), applies what was approved, and
+ * shuts down gracefully.
  */
 import type { Command } from 'commander';
 import { Cron } from 'croner';
 import { serve as serveHttp } from '@hono/node-server';
 import { UsageError } from '../../errors.js';
+import { restore } from '../../engine/restore.js';
 import { createApp } from '../../server/app.js';
 import { Store } from '../../store/store.js';
 import { JiraTickets } from '../../workflow/jira/jira-tickets.js';
@@ -13,6 +15,7 @@ import { readSecret } from '../../workflow/secrets.js';
 import { ReviewService, providerEvidence } from '../../workflow/service.js';
 import { SlackReview } from '../../workflow/slack/slack-review.js';
 import { SlackSocketReceiver } from '../../workflow/slack/slack-socket.js';
+import { webFromConfig, webSecrets } from '../../web/web-from-config.js';
 import { buildContext, parseIntFlag, type GlobalFlags } from '../context.js';
 import { openForScan } from '../sessions.js';
 
@@ -44,6 +47,8 @@ export function registerServe(program: Command, globals: () => GlobalFlags): voi
         config.slack.enabled && config.slack.mode === 'http'
           ? readSecret(config.slack.signingSecret, 'Slack signing secret', 'slack.signingSecret')
           : null;
+      // The dashboard's secrets are checked before anything starts: a missing one is exit 2.
+      if (config.web.enabled) webSecrets(config);
 
       const store = await Store.open(config.store.url);
       const providers = await openForScan(ctx, {});
@@ -63,9 +68,36 @@ export function registerServe(program: Command, globals: () => GlobalFlags): voi
         log,
       });
 
-      const app = createApp({ store, service, slack, signingSecret, log });
+      const web = config.web.enabled
+        ? webFromConfig(
+            config,
+            {
+              store,
+              now: () => new Date(),
+              restore: async (backupId, by) => (await restore(store, remediation, backupId, { by })).report,
+              afterDecision: async (itemId, before) => {
+                await service.afterDecision(itemId, before);
+                refreshSoon();
+              },
+            },
+            { log },
+          )
+        : null;
+      // A web decision shows in Slack at once, not at the next cycle: one refresh for a burst of decisions.
+      let refreshing: NodeJS.Timeout | null = null;
+      const refreshSoon = () => {
+        if (!slack || refreshing) return;
+        refreshing = setTimeout(() => {
+          refreshing = null;
+          void service.run('Slack refresh after a web decision', () => service.sync());
+        }, 500);
+      };
+
+      const app = createApp({ store, service, slack, signingSecret, log, web });
       const server = serveHttp({ fetch: app.fetch, port: config.serve.port, hostname: config.serve.host }, (info) => {
         process.stdout.write(`dormant serve: listening on http://${config.serve.host}:${info.port}\n`);
+        if (config.web.enabled)
+          log.info(`dashboard at ${config.web.baseUrl} (OIDC sign-in at ${config.web.oidc.issuer})`);
       });
       const socket =
         slack && config.slack.mode === 'socket'
@@ -86,6 +118,7 @@ export function registerServe(program: Command, globals: () => GlobalFlags): voi
           stopping = true;
           log.info(`${signal}: finishing the current step, then stopping`);
           for (const job of jobs) job.stop();
+          if (refreshing) clearTimeout(refreshing);
           void (async () => {
             await service.shutdown();
             await socket?.stop();
