@@ -15,7 +15,7 @@ import { scan } from '../src/engine/scan.js';
 import { storePlan } from '../src/engine/storePlan.js';
 import { createAwsClients } from '../src/providers/aws/aws-client.js';
 import { AwsProvider } from '../src/providers/aws/aws-provider.js';
-import { AwsRemediation } from '../src/providers/aws/aws-remediation.js';
+import { AwsIamRemediation } from '../src/providers/aws/aws-iam-remediation.js';
 import { Store } from '../src/store/store.js';
 import { freshPgDatabase } from '../test/support/pg.js';
 import { startFaultProxy } from '../test/support/faultProxy.js';
@@ -103,7 +103,7 @@ async function runCase(c: ApplyCase): Promise<CaseResult> {
     const t0 = Date.now();
     const report = await apply(
       store,
-      new AwsRemediation(aws, { remediation: config.remediation, evidence: config.evidence }),
+      new AwsIamRemediation(aws, { remediation: config.remediation, evidence: config.evidence }),
       {
         planId: plan.id,
         config,

@@ -13,6 +13,7 @@ import {
   DeleteInstanceProfileCommand,
   DetachRolePolicyCommand,
   GetInstanceProfileCommand,
+  GetRolePolicyCommand,
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
@@ -151,6 +152,15 @@ describe('role remediation on moto', () => {
       new PutRolePolicyCommand({ RoleName: 'app', PolicyName: 'dormant-quarantine', PolicyDocument: DOCUMENT }),
     );
     expect((await provider.reread(ref('app')))?.enabled).toBe(true);
+    // ... and it is never overwritten by the quarantine: the item fails, naming it.
+    const taken = await errorOf(
+      provider.perform('disable-user', { identity: ref('app'), credentialId: null }, new RecordingSteps()),
+    );
+    expect(taken.message).toBe(
+      "role app already has an inline policy named dormant-quarantine that is not dormant's deny-all; rename that policy, or exempt the role",
+    );
+    const kept = await iam.send(new GetRolePolicyCommand({ RoleName: 'app', PolicyName: 'dormant-quarantine' }));
+    expect(JSON.parse(decodeURIComponent(kept.PolicyDocument!))).toEqual(JSON.parse(DOCUMENT));
     expect(await provider.reread(ref('nobody'))).toBeNull();
     expect(await provider.readMarks(ref('nobody'))).toBeNull();
   });
@@ -183,15 +193,23 @@ describe('role remediation on moto', () => {
     expect(err.message).toMatch(
       /^AWS refused to delete role app \(DeleteConflict\): Cannot delete entity, must detach all policies first/,
     );
+    // The failed delete put the quarantine back: the role is not left usable.
+    expect(await inline('app')).toEqual(['dormant-quarantine']);
+    expect((await provider.reread(ref('app')))?.enabled).toBe(false);
     const steps = new RecordingSteps();
     await provider.perform('delete-user', { identity: ref('app'), credentialId: null }, steps);
-    expect(steps.names).toEqual([`detach-policy:${policyArn}`, 'delete-role']);
+    expect(steps.names).toEqual([
+      `detach-policy:${policyArn}`,
+      'delete-inline-policy:dormant-quarantine',
+      'delete-role',
+    ]);
     expect(skipping.names).toEqual([
       'remove-from-instance-profile:app-profile',
       'delete-inline-policy:work',
       `detach-policy:${policyArn}`,
       'delete-inline-policy:dormant-quarantine',
       'delete-role',
+      'quarantine-role',
     ]);
     expect(await provider.reread(ref('app'))).toBeNull();
     const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'app-profile' }));
@@ -200,6 +218,30 @@ describe('role remediation on moto', () => {
     const again = new RecordingSteps();
     await provider.perform('delete-user', { identity: ref('app'), credentialId: null }, again);
     expect(again.names).toEqual(['delete-role']);
+  });
+
+  it('a delete cut off between lifting the quarantine and DeleteRole still counts as disabled when it resumes', async () => {
+    await role('app');
+    await provider.perform('disable-user', { identity: ref('app'), credentialId: null }, new RecordingSteps());
+    // A crash right before DeleteRole: the quarantine is already gone.
+    const cut = new RecordingSteps();
+    const crash = new Error('killed');
+    const crashing = {
+      names: cut.names,
+      async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+        if (name === 'delete-role') throw crash;
+        if (name === 'quarantine-role') throw crash; // the process is gone: nothing more runs
+        return cut.step(name, fn);
+      },
+      warn: () => undefined,
+    };
+    await errorOf(provider.perform('delete-user', { identity: ref('app'), credentialId: null }, crashing));
+    expect(await inline('app')).toEqual([]);
+    const live = await provider.reread(ref('app'));
+    expect(live?.enabled).toBe(true);
+    // Someone else lifting the quarantine is a re-enable; dormant's own journaled removal is not.
+    expect(provider.isDisabled(live!)).toBe(false);
+    expect(provider.isDisabled(live!, new Set(['delete-inline-policy:dormant-quarantine']))).toBe(true);
   });
 
   it("restore of a role that still exists lifts dormant's quarantine only, and says what it left", async () => {

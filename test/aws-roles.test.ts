@@ -472,7 +472,9 @@ describe.each(ENGINES)('retiring an unused role, store %s', (engine) => {
       ['sleepy', 'delete-user'],
     ]);
     await ok(ws, ['approve', p.id, ...p.items.map((i) => i.id), '--by', 'alice']);
-    // Something takes a session of the role and works with it: RoleLastUsed moves to now.
+    // Something takes a session of the role and works with it: RoleLastUsed moves to now. IAM
+    // dates are whole seconds: wait past the plan's second, so the use is after it.
+    await new Promise((r) => setTimeout(r, 1_100));
     const session = await assume('sleepy');
     const sts = new STSClient({
       endpoint: moto.endpoint,

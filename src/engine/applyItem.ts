@@ -42,7 +42,12 @@ export async function applyItem(run: ItemRun, item: PlanItem): Promise<ItemOutco
     item.action === 'delete-key' && history.some((e) => e.phase === 'intent' && e.step.startsWith('delete-key'));
 
   await writeJournal(store.db, { ...at, step: 'recheck', phase: 'intent' });
-  const verdict = await recheck(item, plan, provider, run.config, run.clock(), { resuming, expectDisabled: true });
+  const doneSteps = new Set(history.filter((e) => e.phase === 'outcome' && e.status === 'ok').map((e) => e.step));
+  const verdict = await recheck(item, plan, provider, run.config, run.clock(), {
+    resuming,
+    expectDisabled: true,
+    doneSteps,
+  });
   // A delete that started and whose identity is now gone finished before the crash.
   const finishedDelete =
     (deleteStarted && verdict.live === null) ||

@@ -137,6 +137,24 @@ describe('buildPlan', () => {
     ]);
   });
 
+  it('counts per account and kind only identities it could act on, and records the kind of each identity it names', () => {
+    const { plan: p } = plan(
+      result(
+        [
+          identity('alice', { state: 'inactive' }),
+          identity('bob'),
+          identity('svc', { kind: 'role', state: 'exempt' }),
+          identity('ops', { kind: 'role' }),
+        ],
+        [finding('alice', 'DORMANT-AWS-001')],
+      ),
+    );
+    expect(p.inventorySize).toBe(4);
+    expect(p.inventoryByAccount).toEqual({ 'aws|123456789012': 3 });
+    expect(p.inventoryByKind).toEqual({ 'aws|123456789012|user': 2, 'aws|123456789012|role': 1 });
+    expect(Object.values(p.kindOf ?? {})).toEqual(['user']);
+  });
+
   it('refuses to plan from an empty inventory', () => {
     expect(() => plan(result([], []))).toThrow(GuardError);
   });

@@ -284,14 +284,17 @@ export function buildPlan(input: PlanInput): PlanOutput {
       }
     }
   }
+  const actionable = result.identities.filter((i) => i.state !== 'exempt');
   return {
     plan: {
       id: planId,
       createdAt,
       scanId: input.scanId,
       inventorySize: result.identities.length,
-      inventoryByAccount: countBy(result.identities.map((i) => `${i.provider}|${i.account}`)),
-      inventoryByKind: countBy(result.identities.map((i) => `${i.provider}|${i.account}|${i.kind}`)),
+      // Per account and kind, only identities dormant could act on: exempt ones (service-linked
+      // roles, tagged users…) must not make room for retiring more of the others.
+      inventoryByAccount: countBy(actionable.map((i) => `${i.provider}|${i.account}`)),
+      inventoryByKind: countBy(actionable.map((i) => `${i.provider}|${i.account}|${i.kind}`)),
       kindOf: kindsOf(result.identities, items),
       createdBy: input.createdBy,
       items,

@@ -85,6 +85,8 @@ export interface RecheckOptions {
   resuming: boolean;
   /** A delete expects the identity to be still disabled (false in a dry run, where the disable has not happened). */
   expectDisabled: boolean;
+  /** Steps this item's earlier runs finished (the provider may count its own delete's steps as still disabled). */
+  doneSteps?: ReadonlySet<string>;
 }
 
 export async function recheck(
@@ -107,7 +109,7 @@ export async function recheck(
   if (activity) return { skip: `activity after the plan was made: ${activity}`, live };
   // dormant's own steps never re-enable an identity, so this holds on a resume too: a delete
   // retried after someone re-enabled the user must not go ahead.
-  if (item.action === 'delete-user' && options.expectDisabled && !provider.isDisabled(live)) {
+  if (item.action === 'delete-user' && options.expectDisabled && !provider.isDisabled(live, options.doneSteps)) {
     return { skip: 'the user was re-enabled after it was disabled', live };
   }
   if (item.action === 'delete-key' && options.expectDisabled) {

@@ -53,7 +53,19 @@ export async function restore(
   );
   // The same lock as apply's for this identity: a restore never races an item acting on it.
   const key = `identity:${backup.envelope.provider}|${backup.identityId}`;
-  const locked = await store.withLock(key, 60_000, async () => {
+  const locked = await store.withLock(key, 60_000, async (lease) => {
+    // A restore that stalled past the lock's lifetime stops before its next step: an apply may hold it now.
+    const guarded: typeof steps = {
+      ...steps,
+      step: (name, fn) => {
+        if (lease.lost()) {
+          throw new GuardError(
+            `lost the lock on ${backup.identityName} to an apply or another restore; stopping before ${name}: restore again`,
+          );
+        }
+        return steps.step(name, fn);
+      },
+    };
     await store.audit(store.db, {
       actor: options.by,
       kind: 'restore.started',
@@ -65,7 +77,7 @@ export async function restore(
       action: c.action,
       credentialId: c.credentialId,
     }));
-    const report = await provider.restore(envelope, { ...options, changes }, steps);
+    const report = await provider.restore(envelope, { ...options, changes }, guarded);
     await steps.flush();
     report.warnings.push(...warnings);
     await store.transaction(async (trx) => {

@@ -85,8 +85,12 @@ export interface RemediationProvider {
    * guards use `reread`.
    */
   readMarks?(target: IdentityRef): Promise<Identity | null>;
-  /** True when the live identity is still in the state a disable left it in (for the delete's re-check). */
-  isDisabled(live: Identity): boolean;
+  /**
+   * True when the live identity is still in the state a disable left it in (for the delete's
+   * re-check). `doneSteps`: the steps this item's earlier runs finished, for a provider whose
+   * delete itself undoes part of the disable (an AWS role's quarantine goes right before DeleteRole).
+   */
+  isDisabled(live: Identity, doneSteps?: ReadonlySet<string>): boolean;
   /**
    * A full snapshot of the identity, taken before the first change. `live` is what this item's
    * re-check just read through `reread`: a provider may take the parts it already holds from it

@@ -47,7 +47,8 @@ export function awsDescriber(config: Config): ActionDescriber {
             : `Notify: access key ${request.credential?.id ?? ''} of ${name} is not rotated`;
       }
     },
-    irreversible: () => false,
+    // A deleted role comes back with a new unique id (trust and resource policies naming it are lost).
+    irreversible: (action, kind) => kind === 'role' && action === 'delete-user',
     isCredentialId: (id: string) => KEY_ID.test(id),
   };
 }

@@ -52,8 +52,8 @@ export class AwsIamRemediation implements RemediationProvider {
     return users.readMarks ? users.readMarks(target) : users.reread(target);
   }
 
-  isDisabled(live: Identity): boolean {
-    return live.kind === 'role' ? this.roles.isDisabled(live) : this.users.isDisabled(live);
+  isDisabled(live: Identity, doneSteps?: ReadonlySet<string>): boolean {
+    return live.kind === 'role' ? this.roles.isDisabled(live, doneSteps) : this.users.isDisabled(live);
   }
 
   backup(target: IdentityRef, live?: Identity | null): Promise<BackupEnvelope> {

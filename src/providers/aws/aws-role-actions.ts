@@ -22,17 +22,29 @@ import {
   toCloudError,
   unsupportedReason,
 } from './aws-errors.js';
-import { QUARANTINE_DOCUMENT, QUARANTINE_POLICY_NAME } from './aws-role-identity.js';
+import { QUARANTINE_DOCUMENT, QUARANTINE_POLICY_NAME, isQuarantineDocument } from './aws-role-identity.js';
 import {
   type IamAccess,
+  getRolePolicyDocument,
   listAttachedRolePolicies,
   listInstanceProfilesForRole,
   listRolePolicyNames,
 } from './aws-role-lists.js';
 import { iamStep } from './aws-steps.js';
 
-/** Put dormant's deny-all on the role. Putting it again changes nothing; a role already gone cannot be used. */
-export function quarantineRole(aws: IamAccess, roleName: string, steps: StepRunner): Promise<void> {
+/**
+ * Put dormant's deny-all on the role. Putting it again changes nothing; a role already gone
+ * cannot be used. An inline policy of that name that is not dormant's deny-all is the
+ * customer's: it is never overwritten (the item fails, naming it).
+ */
+export async function quarantineRole(aws: IamAccess, roleName: string, steps: StepRunner): Promise<void> {
+  const existing = await getRolePolicyDocument(aws, roleName, QUARANTINE_POLICY_NAME);
+  if (existing !== null && !isQuarantineDocument(existing)) {
+    throw new CloudError(
+      `role ${roleName} already has an inline policy named ${QUARANTINE_POLICY_NAME} that is not dormant's deny-all; rename that policy, or exempt the role`,
+      'QuarantineNameTaken',
+    );
+  }
   return iamStep(
     aws,
     steps,
@@ -74,8 +86,10 @@ async function listForDelete<T>(
 
 /**
  * DESIGN §2b: remove everything DeleteRole refuses over, then DeleteRole. The quarantine is
- * deleted last of the inline policies, right before DeleteRole, so the role is never usable
- * in between.
+ * deleted last, right before DeleteRole (which refuses while any inline policy is left). If
+ * DeleteRole then fails, the quarantine is put back: resource policies naming the role would
+ * otherwise grant it access again. A crash between the two leaves it off until apply resumes
+ * the item (its re-check counts the journaled removal as dormant's own, so the resume goes on).
  */
 export async function deleteRole(aws: IamAccess, roleName: string, steps: StepRunner): Promise<void> {
   const { iam } = aws;
@@ -123,7 +137,25 @@ export async function deleteRole(aws: IamAccess, roleName: string, steps: StepRu
     );
   }
 
-  await steps.step('delete-role', async () => {
+  try {
+    await deleteTheRole(aws, roleName, steps);
+  } catch (err) {
+    if (inline.includes(QUARANTINE_POLICY_NAME)) {
+      try {
+        await quarantineRole(aws, roleName, steps);
+      } catch (again) {
+        steps.warn(
+          `role ${roleName} could not be quarantined again after its delete failed (${(again as Error).message}); it has no deny-all policy now: run apply again or quarantine it by hand`,
+        );
+      }
+    }
+    throw err;
+  }
+}
+
+function deleteTheRole(aws: IamAccess, roleName: string, steps: StepRunner): Promise<void> {
+  const { iam } = aws;
+  return steps.step('delete-role', async () => {
     try {
       await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
     } catch (err) {

@@ -161,9 +161,12 @@ describe('plan sentences for roles', () => {
       'Quarantine IAM role old-deployer: attach the deny-all inline policy dormant-quarantine (unused 143 days)',
     );
     expect(ask('delete-user', 30)).toBe(
-      'Delete IAM role old-deployer completely after a backup, 30 days after it is quarantined: remove it from its instance profiles (the profiles stay), delete its inline policies and detach its managed policies (unused 143 days)',
+      "Delete IAM role old-deployer completely after a backup, 30 days after it is quarantined: remove it from its instance profiles (the profiles stay), delete its inline policies and detach its managed policies (unused 143 days); cannot be fully undone: a restored role gets a new id, and other roles' trust and resource policies that named it must be saved again",
     );
     expect(ask('delete-user', 0)).toMatch(/^Delete IAM role old-deployer completely after a backup: remove/);
-    expect(words.irreversible('delete-user', 'role')).toBe(false);
+    // Restore recreates the role with a new unique id: what named the old one is lost.
+    expect(words.irreversible('delete-user', 'role')).toBe(true);
+    expect(words.irreversible('disable-user', 'role')).toBe(false);
+    expect(words.irreversible('delete-user', 'user')).toBe(false);
   });
 });

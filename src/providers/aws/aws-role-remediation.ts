@@ -15,7 +15,7 @@ import type { AwsClients } from './aws-client.js';
 import type { EvidenceDeps } from './aws-evidence.js';
 import { deleteRole, quarantineRole } from './aws-role-actions.js';
 import { type RoleBackup, readRoleBackup, roleBackupEnvelope, takeRoleBackup } from './aws-role-backup.js';
-import { isRoleArn, roleIdentity } from './aws-role-identity.js';
+import { QUARANTINE_POLICY_NAME, isRoleArn, roleIdentity } from './aws-role-identity.js';
 import { getRole, hasQuarantine, listRolePolicyNames } from './aws-role-lists.js';
 import { restoreRole } from './aws-role-restore.js';
 
@@ -65,9 +65,12 @@ export class AwsRoleRemediation {
     return identity;
   }
 
-  /** The quarantine is still on: a role someone lifted it from is not deleted. */
-  isDisabled(live: Identity): boolean {
-    return live.enabled === false;
+  /**
+   * The quarantine is still on: a role someone lifted it from is not deleted. Or this item's own
+   * delete took it off (journaled) in a run that crashed or failed before DeleteRole.
+   */
+  isDisabled(live: Identity, doneSteps?: ReadonlySet<string>): boolean {
+    return live.enabled === false || Boolean(doneSteps?.has(`delete-inline-policy:${QUARANTINE_POLICY_NAME}`));
   }
 
   async backup(ref: IdentityRef): Promise<BackupEnvelope<RoleBackup>> {
