@@ -196,6 +196,10 @@ describe('the dashboard behind sign-in', () => {
     });
     const res = await client.post(decideUrl(w), { item: item.id, decision: 'deny', reason: 'keep', _csrf: csrf });
     expect(res.status).toBe(200);
+    // The deny overturned carol's approval: the page says whose, and how it was decided.
+    expect(await res.text()).toMatch(
+      /Item \d+ \([^)]+\) was approved by carol via cli at [^;]+ \(left in March\); you changed it to denied\./,
+    );
     const late = await client.post(decideUrl(w), { item: item.id, decision: 'approve', _csrf: csrf });
     // Deny of an approved item is a change of mind the engine allows; approving a denied one is stale.
     expect(await statusOf(w, item.id)).toBe('denied');

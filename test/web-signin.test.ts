@@ -112,6 +112,14 @@ describe('OIDC sign-in', () => {
     expect(callback.status).toBe(400);
     expect(await callback.text()).toContain('the provider says the email bob@example.com is not verified');
     expect(client.cookies.has('dormant_session')).toBe(false);
+    // A provider that does not say at all is refused too: approvers are matched by email.
+    const other = new WebClient();
+    const silent = await signIn(other, w.url, 'unvouched');
+    expect(silent.callback.status).toBe(400);
+    expect(await silent.callback.text()).toContain(
+      'the provider does not say that the email bob@example.com is verified (no email_verified claim); configure it to send email_verified',
+    );
+    expect(other.cookies.has('dormant_session')).toBe(false);
   });
 
   it('refuses a forged callback (wrong state, an error from the provider) and one without a sign-in started', async () => {
@@ -181,19 +189,23 @@ describe('OIDC sign-in', () => {
     expectNoSecrets(w);
   });
 
-  it('limits sign-in attempts per client address', async () => {
+  it('limits finishing sign-ins per client address; starting one is never limited', async () => {
     const w = await world({ overrides: { signInLimit: { attempts: 3, windowMs: 60_000 } } });
     const client = new WebClient();
-    for (let i = 0; i < 3; i++) expect((await client.request(`${w.url}/auth/login`)).status).toBe(302);
-    const limited = await client.request(`${w.url}/auth/login`);
+    // Starting a sign-in holds no secret: a flood of them (or an office of expired tabs) locks nobody out.
+    for (let i = 0; i < 6; i++) expect((await client.request(`${w.url}/auth/login`)).status).toBe(302);
+    // Callbacks count: a flood of guessed codes is refused before the provider is asked.
+    for (let i = 0; i < 3; i++) {
+      expect((await client.request(`${w.url}/auth/callback?code=guess&state=x`)).status).not.toBe(429);
+    }
+    const tokenCalls = w.oidc.requests.filter((p) => p === '/token').length;
+    const limited = await client.request(`${w.url}/auth/callback?code=guess&state=x`);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await limited.text()).toContain('Too many sign-in attempts');
-    // The callback counts too: a flood of guessed codes is refused before the provider is asked.
-    const tokenCalls = w.oidc.requests.filter((p) => p === '/token').length;
-    expect((await client.request(`${w.url}/auth/callback?code=guess&state=x`)).status).toBe(429);
     expect(w.oidc.requests.filter((p) => p === '/token').length).toBe(tokenCalls);
     expect(w.logs).toContain('warn web: too many sign-in attempts from 127.0.0.1');
+    expect((await client.request(`${w.url}/auth/login`)).status).toBe(302);
   });
 
   it('signs out only with the CSRF token, and the old cookie is refused after', async () => {

@@ -40,13 +40,32 @@ export interface SignedIn {
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+const OAUTH_ERRORS = new Set([
+  'access_denied',
+  'invalid_request',
+  'unauthorized_client',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'account_selection_required',
+  'invalid_grant',
+  'invalid_client',
+  'unsupported_grant_type',
+]);
+
 /** One line about a failure, from the error and its causes (never a token: these are library messages). */
 export function describeFailure(err: unknown): string {
   const parts: string[] = [];
   let e: unknown = err;
   for (let depth = 0; e && depth < 4; depth++) {
     const x = e as { message?: string; code?: string; status?: number; error?: string };
-    const bit = [x.error, x.status ? `HTTP ${x.status}` : '', x.code && !x.code.startsWith('OAUTH_') ? x.code : '']
+    // An OAuth `error` arrives in the callback's query: anyone can write it; only the standard codes are repeated.
+    const error = x.error === undefined ? '' : OAUTH_ERRORS.has(x.error) ? x.error : 'an error';
+    const bit = [error, x.status ? `HTTP ${x.status}` : '', x.code && !x.code.startsWith('OAUTH_') ? x.code : '']
       .filter(Boolean)
       .join(' ');
     parts.push(bit || (x.message ?? String(e)).split('\n')[0]!);
@@ -148,7 +167,16 @@ export class OidcClient {
       claims = { ...idClaims };
       if (config.serverMetadata().userinfo_endpoint) {
         const info = await client.fetchUserInfo(config, tokens.access_token, idClaims.sub);
-        claims = { ...info, ...idClaims, ...pick(info, ['email', 'email_verified', this.settings.groupsClaim]) };
+        // The email and whether it is verified come from one source: the ID token when it names an
+        // email, else userinfo (never one's address with the other's verification).
+        const emailFrom = idClaims.email !== undefined ? idClaims : info;
+        claims = {
+          ...info,
+          ...idClaims,
+          ...pick(info, [this.settings.groupsClaim]),
+          email: emailFrom.email,
+          email_verified: emailFrom.email_verified,
+        };
       }
     } catch (err) {
       if (err instanceof SignInRefused) throw err;
@@ -167,9 +195,14 @@ export class OidcClient {
       );
     }
     const verified = parsed.success ? parsed.data.email_verified : undefined;
-    // An unverified address could be anyone's: refused. Providers that never send the claim are trusted.
-    if (verified === false || verified === 'false') {
-      throw new SignInRefused(`the provider says the email ${email} is not verified`);
+    // Approvers are matched by email: an address the provider does not vouch for could be anyone's
+    // (the "nOAuth" mistake). Only email_verified true is accepted.
+    if (verified !== true && verified !== 'true') {
+      throw new SignInRefused(
+        verified === undefined
+          ? `the provider does not say that the email ${email} is verified (no email_verified claim); configure it to send email_verified`
+          : `the provider says the email ${email} is not verified`,
+      );
     }
     return { email, groups: groupsOf(claims[this.settings.groupsClaim]) };
   }

@@ -277,6 +277,11 @@ export function registerPages(app: Hono<WebEnv>, deps: PageDeps): void {
     const unknown = form.item.find((id) => !known.has(id));
     if (unknown !== undefined) return notFound(c, `Plan ${planId} has no item ${unknown}: reload the plan.`);
     const snooze = form.decision === 'snooze';
+    // Items someone already decided (a deny may still overturn an approval): who, before it changes.
+    const decidedBefore = await latestDecisions(
+      db,
+      before.filter((i) => i.status !== 'pending').map((i) => i.id),
+    );
     const result = await decide(store, {
       planId,
       items: [...known],
@@ -290,6 +295,14 @@ export function registerPages(app: Hono<WebEnv>, deps: PageDeps): void {
     });
     const warnings: string[] = [];
     const beforeById = new Map(before.map((i) => [i.id, i]));
+    for (const item of result.changed) {
+      const was = beforeById.get(item.id);
+      if (!was || was.status === 'pending') continue;
+      // A stale page never overturns someone else's decision silently.
+      warnings.push(
+        `Item ${item.seq} (${item.identityName}) was ${decidedText(was, decidedBefore.get(item.id) ?? null).replace(/^already /, '')}; you changed it to ${snooze ? 'snoozed' : 'denied'}.`,
+      );
+    }
     for (const item of result.changed) {
       try {
         await deps.afterDecision?.(item.id, beforeById.get(item.id) ?? null);

@@ -47,6 +47,11 @@ export interface SessionOptions {
   secret: string;
   /** https: Secure cookies with the `__Host-` prefix. */
   secure: boolean;
+  /**
+   * Appended to the cookie names. Cookies ignore ports: two `dormant ui` on 127.0.0.1 would
+   * otherwise overwrite each other's session (each with its own random key).
+   */
+  cookieSuffix?: string;
   /** How long a session lasts from sign-in. */
   ttlMs: number;
   /** How long a started OIDC sign-in may take. Default 10 minutes. */
@@ -79,11 +84,15 @@ export class Sessions {
   private readonly revoked = new Map<string, number>();
   private readonly clock: () => number;
   private readonly prefix: 'host' | undefined;
+  private readonly sessionCookie: string;
+  private readonly pendingCookie: string;
 
   constructor(private readonly o: SessionOptions) {
     if (o.secret.length < 32) throw new Error('the session secret must be at least 32 characters');
     this.clock = o.clock ?? Date.now;
     this.prefix = o.secure ? 'host' : undefined;
+    this.sessionCookie = SESSION_COOKIE + (o.cookieSuffix ?? '');
+    this.pendingCookie = PENDING_COOKIE + (o.cookieSuffix ?? '');
   }
 
   private cookieOptions(maxAgeMs: number): CookieOptions {
@@ -98,7 +107,7 @@ export class Sessions {
   }
 
   async read(c: Context): Promise<SessionRead> {
-    const raw = await getSignedCookie(c, this.o.secret, SESSION_COOKIE, this.prefix);
+    const raw = await getSignedCookie(c, this.o.secret, this.sessionCookie, this.prefix);
     if (raw === undefined) return { kind: 'none' };
     if (raw === false) return { kind: 'invalid' };
     const session = decode(sessionSchema, raw);
@@ -118,7 +127,7 @@ export class Sessions {
       issuedAt: now,
       expiresAt: now + this.o.ttlMs,
     };
-    await setSignedCookie(c, SESSION_COOKIE, encode(session), this.o.secret, this.cookieOptions(this.o.ttlMs));
+    await setSignedCookie(c, this.sessionCookie, encode(session), this.o.secret, this.cookieOptions(this.o.ttlMs));
     return session;
   }
 
@@ -134,7 +143,7 @@ export class Sessions {
 
   /** Deletes the session cookie (an expired or unreadable one, or at sign-out). */
   clear(c: Context): void {
-    deleteCookie(c, SESSION_COOKIE, {
+    deleteCookie(c, this.sessionCookie, {
       path: '/',
       secure: this.o.secure,
       ...(this.prefix ? { prefix: this.prefix } : {}),
@@ -144,14 +153,14 @@ export class Sessions {
   async setPending(c: Context, pending: Omit<PendingSignIn, 'expiresAt'>): Promise<void> {
     const ttl = this.o.pendingTtlMs ?? 10 * 60_000;
     const value = encode({ ...pending, expiresAt: this.clock() + ttl });
-    await setSignedCookie(c, PENDING_COOKIE, value, this.o.secret, this.cookieOptions(ttl));
+    await setSignedCookie(c, this.pendingCookie, value, this.o.secret, this.cookieOptions(ttl));
   }
 
   /** The sign-in this browser started, if it is still fresh; the cookie is deleted either way. */
   async takePending(c: Context): Promise<PendingSignIn | null> {
-    const raw = await getSignedCookie(c, this.o.secret, PENDING_COOKIE, this.prefix);
+    const raw = await getSignedCookie(c, this.o.secret, this.pendingCookie, this.prefix);
     if (raw === undefined) return null;
-    deleteCookie(c, PENDING_COOKIE, {
+    deleteCookie(c, this.pendingCookie, {
       path: '/',
       secure: this.o.secure,
       ...(this.prefix ? { prefix: this.prefix } : {}),
@@ -165,7 +174,19 @@ export class Sessions {
 /** A path inside the dashboard to return to after sign-in; anything else (another site, `//host`) is `/`. */
 export function safeNext(next: string | undefined | null): string {
   if (!next || next.length > 2000) return '/';
-  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  // Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil") and read "\" as "/":
+  // no control character or backslash at all.
+  if (/[\u0000-\u001f\u007f\\]/.test(next)) return '/';
+  if (!next.startsWith('/') || next.startsWith('//')) return '/';
   if (next.startsWith('/auth/')) return '/';
+  // And it must stay on this site however a browser resolves it.
+  const base = 'http://dormant.invalid';
+  let resolved: URL;
+  try {
+    resolved = new URL(next, base);
+  } catch {
+    return '/';
+  }
+  if (resolved.origin !== base) return '/';
   return next;
 }

@@ -37,6 +37,8 @@ export interface WebAppOptions {
   baseUrl: string | null;
   /** How long a session lasts. Default 8 hours. */
   sessionTtlMs?: number;
+  /** Appended to the cookie names (`dormant ui`: one per process, as cookies ignore ports). */
+  cookieSuffix?: string;
   /** Sign-in attempts per client address. Default 10 a minute. */
   signInLimit?: RateLimitOptions;
   /** The sessions' and the limiter's clock (milliseconds); the pages use deps.now. Default Date.now. */
@@ -63,6 +65,7 @@ export function createWebApp(o: WebAppOptions): Hono<WebEnv> {
     secure: https,
     ttlMs: o.sessionTtlMs ?? 8 * 3_600_000,
     ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.cookieSuffix ? { cookieSuffix: o.cookieSuffix } : {}),
   });
   const limiter = new RateLimiter({ ...(o.clock ? { clock: o.clock } : {}), ...o.signInLimit });
   const auth = o.auth;
@@ -190,10 +193,10 @@ export function createWebApp(o: WebAppOptions): Hono<WebEnv> {
     );
   };
 
+  // Starting a sign-in holds no secret and is not limited: every expired tab of an office behind
+  // one address comes here. What is limited is finishing one (the callback, the one-time link).
   app.get('/auth/login', async (c) => {
     if (auth.kind !== 'oidc') return notSignedIn(c, { kind: 'none' });
-    const limited = overLimit(c);
-    if (limited) return limited;
     try {
       const start = await auth.oidc.start();
       await sessions.setPending(c, {

@@ -80,6 +80,10 @@ describe('the return path after sign-in', () => {
       'plans',
       '//evil.example',
       '/\\evil.example',
+      '/\t/evil.example/phish',
+      '/\n/evil.example',
+      '/\r\n//evil.example',
+      '/plans\\..\\..\\evil',
       'https://evil.example/',
       '/auth/login',
     ]) {

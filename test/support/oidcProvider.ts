@@ -12,7 +12,8 @@ export interface TestAccount {
   email: string;
   groups?: string[];
   /** false: the provider says the address is not verified. Default true. */
-  emailVerified?: boolean;
+  /** Default true; null: the provider sends no email_verified claim at all. */
+  emailVerified?: boolean | null;
 }
 
 export interface TestOidcProvider {
@@ -64,7 +65,7 @@ export async function startOidcProvider(o: {
           sub: id,
           name: id,
           email: account.email,
-          email_verified: account.emailVerified ?? true,
+          ...(account.emailVerified === null ? {} : { email_verified: account.emailVerified ?? true }),
           groups: account.groups ?? [],
         }),
       };

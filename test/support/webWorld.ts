@@ -24,6 +24,7 @@ export const ACCOUNTS = {
   gail: { email: 'gail@example.com', groups: ['secops', 'everyone'] },
   oscar: { email: 'oscar@example.com', groups: ['everyone'] },
   unverified: { email: 'bob@example.com', emailVerified: false },
+  unvouched: { email: 'bob@example.com', emailVerified: null },
 };
 export const APPROVERS = ['alice@example.com', 'secops', 'bob@example.com'];
 export const VIEWERS = ['Victor@Example.com'];

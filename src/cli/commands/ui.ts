@@ -51,6 +51,7 @@ export async function runLocalDashboard(o: LocalDashboard): Promise<void> {
     baseUrl: null,
     // One person for as long as the process runs; no sign-in provider to go back to.
     sessionTtlMs: 12 * 3_600_000,
+    cookieSuffix: `_${randomBytes(4).toString('hex')}`,
     // Only this machine's own names: a page rebinding its DNS name to 127.0.0.1 is refused.
     hosts: ['127.0.0.1', 'localhost'],
     log: o.log,
