@@ -176,7 +176,10 @@ export function safeNext(next: string | undefined | null): string {
   if (!next || next.length > 2000) return '/';
   // Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil") and read "\" as "/":
   // no control character or backslash at all.
-  if (/[\u0000-\u001f\u007f\\]/.test(next)) return '/';
+  for (const ch of next) {
+    const code = ch.charCodeAt(0);
+    if (code < 0x20 || code === 0x7f || ch === '\\') return '/';
+  }
   if (!next.startsWith('/') || next.startsWith('//')) return '/';
   if (next.startsWith('/auth/')) return '/';
   // And it must stay on this site however a browser resolves it.
