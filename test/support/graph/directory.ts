@@ -302,6 +302,8 @@ export class FakeTenant {
   readonly skus = new Map<string, { skuId: string; skuPartNumber: string }>();
   /** revokeSignInSessions calls that succeeded, in order. */
   readonly revocations: Revocation[] = [];
+  /** When each user was soft-deleted, to the millisecond (Graph's deletedDateTime has whole seconds). */
+  readonly deletions = new Map<string, Date>();
   /** Ids of soft-deleted users purged after the retention period. */
   readonly purged: string[] = [];
 
@@ -657,6 +659,7 @@ export class FakeTenant {
     for (const other of this.order) if (other.managerId === r.id) other.managerId = null;
     const at = this.now();
     r.props.deletedDateTime = iso(at);
+    this.deletions.set(r.id, typeof at === 'string' ? new Date(at) : at);
     r.deleted = { at, restorableGroups };
     this.live.delete(r.id);
     this.byUpn.delete(String(r.props.userPrincipalName).toLowerCase());
