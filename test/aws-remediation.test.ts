@@ -584,8 +584,18 @@ describe('AwsRemediation on moto', () => {
     const hankBackup = await quarantining.backup(target('hank').identity);
     await quarantining.perform('disable-user', target('hank'), new RecordingSteps());
     expect(await attachedTo('hank')).toEqual([arn]);
-    const changes = [{ action: 'disable-user' as const, credentialId: null }];
-    const report = await quarantining.restore(hankBackup, { changes }, new RecordingSteps());
+    // What the journal says dormant did: it attached this policy (whatever the config says now).
+    const changes = [
+      { action: 'disable-user' as const, credentialId: null, steps: [`attach-quarantine-policy:${arn}`] },
+    ];
+    const reconfigured = new AwsRemediation(aws, {
+      remediation: { disableUser: ['deactivate-keys'], quarantinePolicyArn: null },
+      evidence: EVIDENCE_OFF,
+    });
+    // A disable the journal shows without a quarantine: nothing of the kind is taken off.
+    await reconfigured.restore(hankBackup, { changes: [{ ...changes[0]!, steps: [] }] }, new RecordingSteps());
+    expect(await attachedTo('hank')).toEqual([arn]);
+    const report = await reconfigured.restore(hankBackup, { changes }, new RecordingSteps());
     expect(await attachedTo('hank')).toEqual([]);
     expect(report.restored).toContain(`Detached dormant's quarantine policy ${arn}.`);
     // hope: had the policy attached before dormant's backup (someone else's choice): it stays.

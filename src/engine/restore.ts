@@ -76,6 +76,7 @@ export async function restore(
     const changes = (await doneActionsFor(store.db, who, since)).map((c) => ({
       action: c.action,
       credentialId: c.credentialId,
+      steps: c.steps,
     }));
     const report = await provider.restore(envelope, { ...options, changes }, guarded);
     await steps.flush();

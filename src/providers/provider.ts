@@ -65,8 +65,9 @@ export interface RestoreOptions {
    * What dormant did to the identity since it was last restored (done plan items), oldest first.
    * A provider undoes these and leaves any other difference from the backup alone (someone else's
    * change), saying so. Absent: the caller does not know (old callers); undo what the backup shows.
+   * `steps`: the journaled steps of that item that finished (e.g. which quarantine policy was attached).
    */
-  changes?: { action: ActionName; credentialId: string | null }[];
+  changes?: { action: ActionName; credentialId: string | null; steps?: string[] }[];
 }
 
 /** What a provider must offer for plan/apply/restore and the review's evidence (DESIGN §4). */

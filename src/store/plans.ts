@@ -282,7 +282,7 @@ export async function doneActionsFor(
   db: Db,
   identity: { provider: string; identityId: string },
   since: string | null,
-): Promise<{ action: PlanItem['action']; credentialId: string | null; doneAt: string }[]> {
+): Promise<{ action: PlanItem['action']; credentialId: string | null; doneAt: string; steps: string[] }[]> {
   let q = db
     .selectFrom('plan_items')
     .select(['id', 'action', 'credential_id', 'status', 'updated_at'])
@@ -291,20 +291,30 @@ export async function doneActionsFor(
     .orderBy('updated_at');
   if (since) q = q.where('updated_at', '>', since);
   const rows = await q.execute();
-  const partly = rows.filter((r) => r.status !== 'done').map((r) => r.id);
-  const acted = new Set<string>();
-  if (partly.length > 0) {
+  // The provider steps each item finished (a done item's, and those of one a failed run changed part of).
+  const stepsOf = new Map<string, string[]>();
+  if (rows.length > 0) {
     const steps = await db
       .selectFrom('journal')
-      .select('item_id')
-      .where('item_id', 'in', partly)
+      .select(['item_id', 'step'])
+      .where(
+        'item_id',
+        'in',
+        rows.map((r) => r.id),
+      )
       .where('phase', '=', 'outcome')
       .where('status', '=', 'ok')
       .where('step', 'not in', ['recheck', 'backup', 'item', 'dependency'])
+      .orderBy('id')
       .execute();
-    for (const s of steps) acted.add(s.item_id);
+    for (const s of steps) stepsOf.set(s.item_id, [...(stepsOf.get(s.item_id) ?? []), s.step]);
   }
   return rows
-    .filter((r) => r.status === 'done' || acted.has(r.id))
-    .map((r) => ({ action: r.action as PlanItem['action'], credentialId: r.credential_id, doneAt: r.updated_at }));
+    .filter((r) => r.status === 'done' || stepsOf.has(r.id))
+    .map((r) => ({
+      action: r.action as PlanItem['action'],
+      credentialId: r.credential_id,
+      doneAt: r.updated_at,
+      steps: stepsOf.get(r.id) ?? [],
+    }));
 }

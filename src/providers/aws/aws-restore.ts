@@ -154,25 +154,33 @@ export async function restoreUser(
   }
 
   // dormant's quarantine (remediation.disableUser 'quarantine'): a user disabled in place still has it.
-  // Only when dormant disabled the user since its last restore (or the caller cannot say), and only
-  // when the backup, taken before the disable, does not list it (then it was the user's own).
-  const disabledByDormant = options.changes ? options.changes.some((c) => c.action === 'disable-user') : true;
-  if (
-    existing &&
-    quarantinePolicyArn &&
-    disabledByDormant &&
-    !backup.attachedPolicies.some((p) => p.arn === quarantinePolicyArn)
-  ) {
-    const outcome = await steps.step(`detach-quarantine-policy:${quarantinePolicyArn}`, async () => {
+  // The policies dormant attached are in the journal (`attach-quarantine-policy:ARN`); without that
+  // record (an old caller), the configured one. One the backup lists was the user's own: it stays.
+  const quarantines = options.changes
+    ? [
+        ...new Set(
+          options.changes.flatMap((c) =>
+            (c.steps ?? [])
+              .filter((st) => st.startsWith('attach-quarantine-policy:'))
+              .map((st) => st.slice('attach-quarantine-policy:'.length)),
+          ),
+        ),
+      ]
+    : quarantinePolicyArn
+      ? [quarantinePolicyArn]
+      : [];
+  for (const arn of existing ? quarantines : []) {
+    if (backup.attachedPolicies.some((p) => p.arn === arn)) continue;
+    const outcome = await steps.step(`detach-quarantine-policy:${arn}`, async () => {
       try {
-        await aws.iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: quarantinePolicyArn }));
+        await aws.iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: arn }));
         return 'detached' as const;
       } catch (err) {
         if (isNoSuchEntity(err)) return 'absent' as const;
-        throw toCloudError(err, `iam:DetachUserPolicy ${quarantinePolicyArn} from ${userName}`, aws.settings);
+        throw toCloudError(err, `iam:DetachUserPolicy ${arn} from ${userName}`, aws.settings);
       }
     });
-    if (outcome === 'detached') restored.push(`Detached dormant's quarantine policy ${quarantinePolicyArn}.`);
+    if (outcome === 'detached') restored.push(`Detached dormant's quarantine policy ${arn}.`);
   }
 
   // Inline policies, with their exact documents.
