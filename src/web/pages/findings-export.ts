@@ -4,31 +4,13 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { Finding } from '../../model/finding.js';
-import { CSV_COLUMNS, neutralizeFormula } from '../../report/csv.js';
+import { CSV_COLUMNS, findingCells, neutralizeFormula } from '../../report/csv.js';
 import type { FindingState } from '../../store/dashboard.js';
 
 export const EXPORT_CSV_COLUMNS = [...CSV_COLUMNS, 'state'] as const;
 
 export function findingsCsv(rows: { finding: Finding; state: FindingState }[]): string {
-  const body = rows.map(({ finding: f, state }) =>
-    [
-      f.ruleId,
-      f.rule,
-      f.severity,
-      f.account,
-      f.identityName,
-      f.identityId,
-      f.credentialId ?? '',
-      f.lastActivityAt ?? '',
-      f.daysSinceActivity === null ? '' : String(f.daysSinceActivity),
-      f.recommendedAction,
-      f.message,
-      (f.compliance ?? []).join('; '),
-      f.id,
-      f.provider ?? 'aws',
-      state,
-    ].map(neutralizeFormula),
-  );
+  const body = rows.map(({ finding, state }) => [...findingCells(finding), neutralizeFormula(state)]);
   return stringify([[...EXPORT_CSV_COLUMNS], ...body]);
 }
 
