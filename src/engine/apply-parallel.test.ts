@@ -204,4 +204,23 @@ describe('apply concurrency', () => {
     await restore(store, account, 'u1', { by: 'alice' });
     expect(account.users.has('u1')).toBe(true);
   });
+
+  it('a restore that lost its identity lock stops before its next step, changing nothing', async () => {
+    const account = slowFleet(['u1']);
+    const cfg = config(4);
+    const plan = await approvedPlan(account, cfg);
+    await apply(store, account, { planId: plan.id, config: cfg, by: 'alice', now: () => NOW });
+    expect(account.users.has('u1')).toBe(false);
+    const callsBefore = account.calls.length;
+    // As if the restore stalled past the lock's lifetime and an apply took the lock over.
+    const stalled = Object.create(store) as Store;
+    stalled.withLock = async (_name, _ttl, fn) => ({ value: await fn({ lost: () => true }) });
+    const refused = await restore(stalled, account, 'u1', { by: 'alice' }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(GuardError);
+    expect((refused as Error).message).toMatch(
+      /^lost the lock on u1 to an apply or another restore; stopping before \S+: restore again$/,
+    );
+    expect(account.users.has('u1')).toBe(false);
+    expect(account.calls.slice(callsBefore)).toEqual([]);
+  });
 });
