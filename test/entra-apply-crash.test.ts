@@ -2,7 +2,7 @@
 // issue 7: "the kill -9 and concurrency tests cover an Entra plan as well"), on SQLite and on
 // PostgreSQL, with the built CLI against the Graph fake:
 // - `dormant apply` is killed with SIGKILL at random moments, again and again (at least 15
-//   times), while it disables (block sign-in, revoke sessions) and soft-deletes 40 approved
+//   times), while it disables (block sign-in, revoke sessions) and soft-deletes 80 approved
 //   stale members; the fake's latency stretches every call so the kills land inside items. Then
 //   apply runs to completion. Every approved item must end done exactly once, every approved user
 //   must be in deletedItems with its sessions revoked before the delete, each with a backup of
@@ -31,7 +31,8 @@ import {
   withStore,
 } from './support/stores.js';
 
-const APPROVED_USERS = 40;
+/** Twice what a one-at-a-time apply needed: four users at once get through 40 before the later kills land. */
+const APPROVED_USERS = 80;
 const UNAPPROVED_USERS = 4;
 const ACTIVE_USERS = 4;
 /** At least this many kills; more (up to MAX_KILLS) until DELETE_KILLS landed in delete items. */
@@ -231,7 +232,7 @@ describe.each(ENGINES)('an Entra plan under kill -9 and concurrent applies (%s)'
       groupOf.set(u.id, groups[i % groups.length]!);
     }
 
-    // Plan, and approve only the 40 users' items.
+    // Plan, and approve only the 80 users' items.
     const p = await plan();
     const byName = (users: { upn: string }[]) => {
       const names = new Set(users.map((u) => u.upn));
@@ -431,7 +432,7 @@ describe.each(ENGINES)('an Entra plan under kill -9 and concurrent applies (%s)'
       expect(before!.data.manager?.id ?? null).toBe(i % 2 === 0 ? manager : null);
     }
 
-    // The fake: the 40 are soft-deleted (restorable from deletedItems), each with its sessions
+    // The fake: the 80 are soft-deleted (restorable from deletedItems), each with its sessions
     // revoked before the delete; the unapproved and the active are untouched.
     const deleted = new Map(t.deletedItems().map((d) => [d.id!, d]));
     for (const u of approvedUsers) {
