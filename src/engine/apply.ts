@@ -168,6 +168,8 @@ export async function apply(
       ),
     );
     if (fatal.length > 0) throw fatal[0];
+    // Identity locks a killed run left on identities nobody needs any more: gone with this run.
+    if (!dryRun) await store.releaseStaleLocks('identity:');
     // Report what is still waiting as it stands after this run (a disable may have started a delay).
     if (!dryRun) {
       const ended = await getPlan(store.db, plan.id);

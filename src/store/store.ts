@@ -237,6 +237,29 @@ export class Store {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  /**
+   * Remove the locks under `prefix` whose holder is gone: expired, or held by a process of this
+   * host that no longer runs (a kill -9 between an item's outcome and its lock's release leaves
+   * one that no later run would take over). A live holder's lock is never touched.
+   */
+  async releaseStaleLocks(prefix: string): Promise<number> {
+    const rows = await this.db.selectFrom('locks').selectAll().where('name', 'like', `${prefix}%`).execute();
+    const host = hostname();
+    const now = Date.now();
+    let released = 0;
+    for (const row of rows) {
+      const stale = Date.parse(row.expires_at) < now || (row.host === host && !processAlive(row.pid));
+      if (!stale) continue;
+      const res = await this.db
+        .deleteFrom('locks')
+        .where('name', '=', row.name)
+        .where('owner', '=', row.owner)
+        .executeTakeFirst();
+      released += Number(res.numDeletedRows);
+    }
+    return released;
+  }
+
   async releaseLock(name: string, owner: string): Promise<void> {
     await this.db.deleteFrom('locks').where('name', '=', name).where('owner', '=', owner).execute();
   }
