@@ -30,6 +30,7 @@ const REMEDIATION_FILES = [
   'aws-actions.ts',
   'aws-backup.ts',
   'aws-restore.ts',
+  'aws-restore-quarantine.ts',
   'aws-lists.ts',
   'aws-caller.ts',
   'aws-role-lists.ts',

@@ -10,7 +10,6 @@ import {
   AttachUserPolicyCommand,
   CreateLoginProfileCommand,
   CreateUserCommand,
-  DetachUserPolicyCommand,
   GetLoginProfileCommand,
   PutUserPermissionsBoundaryCommand,
   PutUserPolicyCommand,
@@ -42,6 +41,7 @@ import {
   readSshPublicKeys,
   tryList,
 } from './aws-lists.js';
+import { detachQuarantine } from './aws-restore-quarantine.js';
 import { iamStep } from './aws-steps.js';
 
 function normalizeBody(body: string): string {
@@ -153,35 +153,8 @@ export async function restoreUser(
     else restored.push(`Attached managed policy ${policy.name} (${policy.arn}).`);
   }
 
-  // dormant's quarantine (remediation.disableUser 'quarantine'): a user disabled in place still has it.
-  // The policies dormant attached are in the journal (`attach-quarantine-policy:ARN`); without that
-  // record (an old caller), the configured one. One the backup lists was the user's own: it stays.
-  const quarantines = options.changes
-    ? [
-        ...new Set(
-          options.changes.flatMap((c) =>
-            (c.steps ?? [])
-              .filter((st) => st.startsWith('attach-quarantine-policy:'))
-              .map((st) => st.slice('attach-quarantine-policy:'.length)),
-          ),
-        ),
-      ]
-    : quarantinePolicyArn
-      ? [quarantinePolicyArn]
-      : [];
-  for (const arn of existing ? quarantines : []) {
-    if (backup.attachedPolicies.some((p) => p.arn === arn)) continue;
-    const outcome = await steps.step(`detach-quarantine-policy:${arn}`, async () => {
-      try {
-        await aws.iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: arn }));
-        return 'detached' as const;
-      } catch (err) {
-        if (isNoSuchEntity(err)) return 'absent' as const;
-        throw toCloudError(err, `iam:DetachUserPolicy ${arn} from ${userName}`, aws.settings);
-      }
-    });
-    if (outcome === 'detached') restored.push(`Detached dormant's quarantine policy ${arn}.`);
-  }
+  // dormant's quarantine policy, on a user disabled in place (aws-restore-quarantine.ts).
+  if (existing) restored.push(...(await detachQuarantine(aws, backup, options, steps, quarantinePolicyArn)));
 
   // Inline policies, with their exact documents.
   for (const policy of backup.inlinePolicies) {
