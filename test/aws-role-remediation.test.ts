@@ -316,7 +316,7 @@ describe('role remediation on moto', () => {
     );
     const err = await errorOf(provider.reread(ref('app', '/', '999999999999')));
     expect(err.message).toBe(
-      `role app is in AWS account 999999999999, but the credentials are for account ${MOTO_ACCOUNT_ID}; use that account's profile`,
+      `role app is in AWS account 999999999999, but the credentials are for account ${MOTO_ACCOUNT_ID}; use that account's profile, or --org to act through aws.organization.roleName`,
     );
   });
 

@@ -16,6 +16,8 @@ export interface GlobalFlags {
   db?: string;
   /** `--provider aws,entra`: the providers to scan (default: AWS plus those the config enables). */
   provider?: string;
+  /** `--org`: every account of the AWS Organization (DESIGN §8). */
+  org?: boolean;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -44,6 +46,7 @@ export function buildContext(flags: GlobalFlags): CommandContext {
   }
   config.aws.endpointUrl = endpoint;
   if (flags.db) config.store.url = flags.db;
+  if (flags.org) config.aws.organization.enabled = true;
   const progress: ProgressSink | undefined =
     process.stderr.isTTY && !flags.quiet ? (m) => process.stderr.write(`\x1b[2K\r… ${m}`) : undefined;
   return { flags, config, configPath: path, log, progress, stdoutIsTTY: Boolean(process.stdout.isTTY) };

@@ -83,6 +83,10 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
       '--provider <LIST>',
       'providers to scan, comma-separated: aws,entra (default: aws plus those enabled in the config)',
     )
+    .option(
+      '--org',
+      'every account of the AWS Organization, through aws.organization.roleName (as aws.organization.enabled)',
+    )
     .option('--quiet', 'only errors on stderr')
     .option('--verbose', 'debug lines and stack traces on stderr')
     .configureOutput({

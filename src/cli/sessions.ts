@@ -5,7 +5,12 @@
 import { UsageError } from '../errors.js';
 import type { ProviderName } from '../model/identity.js';
 import { openProviders, providerEntry, selectProviders } from '../providers/registry.js';
-import type { ProviderSession } from '../providers/provider.js';
+import type {
+  OrganizationSession,
+  ProviderEntry,
+  ProviderOpenOptions,
+  ProviderSession,
+} from '../providers/provider.js';
 import type { CommandContext } from './context.js';
 
 export interface SourceFlags {
@@ -15,16 +20,20 @@ export interface SourceFlags {
 
 export interface OpenSessions {
   sessions: ProviderSession[];
+  /** Providers whose accounts are scanned one by one (AWS with --org). */
+  organizations: OrganizationSession[];
   close(): void;
   /** Cloud calls per provider so far (for --verbose). */
   calls(): string[];
 }
 
-function wrap(sessions: ProviderSession[]): OpenSessions {
+function wrap(sessions: ProviderSession[], organizations: OrganizationSession[] = []): OpenSessions {
+  const all = [...sessions, ...organizations];
   return {
     sessions,
-    close: () => sessions.forEach((s) => s.close()),
-    calls: () => sessions.map((s) => s.calls()).filter((c): c is string => c !== null),
+    organizations,
+    close: () => all.forEach((s) => s.close()),
+    calls: () => all.map((s) => s.calls()).filter((c): c is string => c !== null),
   };
 }
 
@@ -39,14 +48,26 @@ export async function openForScan(ctx: CommandContext, flags: SourceFlags): Prom
       `${which} chooses the AWS source, but --provider ${flag ?? ''} leaves AWS out; add aws to --provider or drop ${which}`,
     );
   }
-  return wrap(
-    await openProviders(entries, {
-      config: ctx.config,
-      ...(ctx.progress ? { progress: ctx.progress } : {}),
-      ...(flags.source !== undefined ? { source: flags.source } : {}),
-      ...(flags.fromReport !== undefined ? { fromReport: flags.fromReport } : {}),
-    }),
-  );
+  const options: ProviderOpenOptions = {
+    config: ctx.config,
+    ...(ctx.progress ? { progress: ctx.progress } : {}),
+    ...(flags.source !== undefined ? { source: flags.source } : {}),
+    ...(flags.fromReport !== undefined ? { fromReport: flags.fromReport } : {}),
+  };
+  // A provider in organization mode is opened account by account by the engine, not here.
+  const organizations: OrganizationSession[] = [];
+  const plain: ProviderEntry[] = [];
+  try {
+    for (const entry of entries) {
+      const org = entry.organization ? await entry.organization(options) : null;
+      if (org) organizations.push(org);
+      else plain.push(entry);
+    }
+    return wrap(await openProviders(plain, options), organizations);
+  } catch (err) {
+    for (const o of organizations) o.close();
+    throw err;
+  }
 }
 
 /** For apply and restore: the providers named (plan items' or a backup's), whatever --provider says. */

@@ -97,6 +97,20 @@ function document(evaluated: Evaluated[], config: Config): { identities: Scanned
   return { identities, findings };
 }
 
+/** The document's order: provider and account first when there are several, then name, then id. */
+export function sortDocument(identities: ScannedIdentity[], findings: Finding[], several: boolean): void {
+  const byProviderThenName = (a: { provider: string; account: string }, b: { provider: string; account: string }) =>
+    several ? a.provider.localeCompare(b.provider) || a.account.localeCompare(b.account) : 0;
+  identities.sort((a, b) => byProviderThenName(a, b) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  findings.sort(
+    (a, b) =>
+      byProviderThenName(a, b) ||
+      a.identityName.localeCompare(b.identityName) ||
+      a.ruleId.localeCompare(b.ruleId) ||
+      (a.credentialId ?? '').localeCompare(b.credentialId ?? ''),
+  );
+}
+
 /** Scan one provider or several into one document. Any provider failing fails the scan: a partial result is never a whole one. */
 export async function scan(providers: ScanProvider | ScanProvider[], options: ScanOptions): Promise<ScanResult> {
   const now = options.now ?? new Date();
@@ -107,16 +121,7 @@ export async function scan(providers: ScanProvider | ScanProvider[], options: Sc
 
   const identities = parts.flatMap((p) => p.identities);
   const findings = parts.flatMap((p) => p.findings);
-  const byProviderThenName = (a: { provider: string; account: string }, b: { provider: string; account: string }) =>
-    list.length > 1 ? a.provider.localeCompare(b.provider) || a.account.localeCompare(b.account) : 0;
-  identities.sort((a, b) => byProviderThenName(a, b) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-  findings.sort(
-    (a, b) =>
-      byProviderThenName(a, b) ||
-      a.identityName.localeCompare(b.identityName) ||
-      a.ruleId.localeCompare(b.ruleId) ||
-      (a.credentialId ?? '').localeCompare(b.credentialId ?? ''),
-  );
+  sortDocument(identities, findings, list.length > 1);
   const providerScans: ProviderScan[] = parts.map((p) => ({
     provider: p.inventory.provider,
     source: p.inventory.source,

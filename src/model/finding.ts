@@ -66,5 +66,7 @@ export interface ScanResult {
   warnings: string[];
   /** Accounts (projects, tenants) that could not be read; present only when there are some (DESIGN §3). */
   failures?: ScanFailure[];
+  /** Accounts listed but not scanned, with why (an Organization's suspended or closing accounts); present only when there are some. */
+  skipped?: ScanFailure[];
   summary: { identities: number; inactive: number; exempt: number; findings: number };
 }

@@ -7,7 +7,7 @@ import type { BackupEnvelope, RestoreReport } from '../model/backup.js';
 import type { Evidence } from '../model/evidence.js';
 import type { ActionName } from '../model/finding.js';
 import type { Config } from '../config/config.js';
-import type { Credential, Identity, IdentityKind, Inventory, ProviderName } from '../model/identity.js';
+import type { Credential, Identity, IdentityKind, Inventory, ProviderName, ScanFailure } from '../model/identity.js';
 
 export interface EnrichRequest {
   /** Identities with findings: fetch their tags (for exemptions and owners). */
@@ -141,6 +141,30 @@ export interface ProviderOpenOptions {
   /** Scan flags that choose a provider's source (AWS: --source auto|report|api, --from-report FILE). */
   source?: string;
   fromReport?: string;
+  /** `--org`: every account of the Organization (AWS), as `aws.organization.enabled` does. */
+  org?: boolean;
+}
+
+/** One account of an organization as a run covers it. */
+export interface OrganizationAccount {
+  id: string;
+  name: string;
+}
+
+/**
+ * A provider whose accounts are scanned one by one (DESIGN §8: AWS Organizations), so that
+ * the engine can spread them over one process's concurrency or over workers. Every account is
+ * opened on its own: its scan and its remediation use that account's credentials.
+ */
+export interface OrganizationSession {
+  readonly provider: ProviderName;
+  /** The accounts to scan, and those listed but not scannable (suspended, closing) with why. */
+  accounts(): Promise<{ accounts: OrganizationAccount[]; skipped: ScanFailure[] }>;
+  /** One account: the management account with the caller's credentials, a member through its role. */
+  openAccount(account: OrganizationAccount): Promise<ProviderSession>;
+  /** Calls made by the listing and every account opened, for --verbose and the benchmark. */
+  calls(): string | null;
+  close(): void;
 }
 
 /** One opened provider: its clients are built once and shared by scan, remediation and evidence. */
@@ -171,4 +195,9 @@ export interface ProviderEntry {
   /** `export` is a scan whose findings go to AWS Security Hub: providers other than AWS answer as for `scan`. */
   permissions(mode: 'scan' | 'remediate' | 'export', config: Config): PermissionsDocument;
   open(options: ProviderOpenOptions): Promise<ProviderSession>;
+  /**
+   * For a provider with many accounts to scan one by one: its organization when the options or
+   * config ask for it (`--org`), else null (then `open()` scans as usual).
+   */
+  organization?(options: ProviderOpenOptions): Promise<OrganizationSession | null>;
 }

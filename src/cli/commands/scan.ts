@@ -3,6 +3,9 @@ import { Option, type Command } from 'commander';
 import { UsageError, EXIT, type CloudError } from '../../errors.js';
 import { SEVERITY_ORDER, type ScanResult, type Severity } from '../../model/finding.js';
 import { partialScanError, scan } from '../../engine/scan.js';
+import { scanOrganization } from '../../engine/org-scan.js';
+import { mergeScans } from '../../engine/scan-merge.js';
+import { orgProgress } from '../org-progress.js';
 import { FORMATS, type Format, renderChunks } from '../../report/render.js';
 import { type CommandContext, buildContext, endProgress, parseIntFlag, type GlobalFlags } from '../context.js';
 import { openForScan } from '../sessions.js';
@@ -48,15 +51,33 @@ export function parseAsOf(value: string | undefined): Date {
 /** Run a scan with the shared scan flags; used by scan, plan and demo. */
 export async function runScan(ctx: CommandContext, flags: ScanFlags): Promise<ScanResult> {
   if (flags.days !== undefined) ctx.config.inactiveDays = parseIntFlag('--days', flags.days, 1, 3650);
+  if (ctx.flags.org && flags.fromReport !== undefined) {
+    throw new UsageError('--from-report reads one exported credential report; it cannot be combined with --org');
+  }
   const now = parseAsOf(flags.asOf);
   const open = await openForScan(ctx, flags);
   try {
-    const result = await scan(
-      open.sessions.map((s) => s.scanner),
-      { config: ctx.config, now },
-    );
+    const documents: ScanResult[] = [];
+    if (open.sessions.length > 0) {
+      documents.push(
+        await scan(
+          open.sessions.map((s) => s.scanner),
+          { config: ctx.config, now },
+        ),
+      );
+    }
+    for (const org of open.organizations) {
+      const progress = orgProgress({
+        tty: Boolean(process.stderr.isTTY),
+        quiet: Boolean(ctx.flags.quiet),
+        log: ctx.log,
+      });
+      documents.push(await scanOrganization(org, { config: ctx.config, now, ...(progress ? { progress } : {}) }));
+    }
     for (const calls of open.calls()) ctx.log.debug(calls);
-    return result;
+    return documents.length === 1
+      ? documents[0]!
+      : mergeScans({ documents, inactiveDays: ctx.config.inactiveDays, now });
   } finally {
     endProgress(ctx);
     open.close();

@@ -6,6 +6,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { Readable } from 'node:stream';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
 export interface AwsSettings {
   profile: string | null;
@@ -42,12 +43,21 @@ export interface AwsClients {
   destroy(): void;
 }
 
-export function createAwsClients(settings: AwsSettings, calls = new CallCounter()): AwsClients {
+/**
+ * `credentials`: a provider of temporary credentials (a member account's assumed role); absent,
+ * the SDK's default chain (profile, environment, instance role).
+ */
+export function createAwsClients(
+  settings: AwsSettings,
+  calls = new CallCounter(),
+  credentials?: AwsCredentialIdentityProvider,
+): AwsClients {
   const common = {
+    ...(credentials ? { credentials } : {}),
     region: settings.region,
     maxAttempts: settings.maxAttempts,
     retryMode: settings.retryMode,
-    ...(settings.profile ? { profile: settings.profile } : {}),
+    ...(settings.profile && !credentials ? { profile: settings.profile } : {}),
     ...(settings.endpointUrl ? { endpoint: settings.endpointUrl } : {}),
     requestHandler: new NodeHttpHandler({
       connectionTimeout: 5_000,

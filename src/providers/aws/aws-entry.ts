@@ -3,7 +3,15 @@
  * loaded inside open(), so commands that never touch AWS stay fast and small.
  */
 import { UsageError } from '../../errors.js';
-import type { ProviderEntry, ProviderOpenOptions, ProviderSession, ScanProvider } from '../provider.js';
+import type {
+  OrganizationSession,
+  ProviderEntry,
+  ProviderOpenOptions,
+  ProviderSession,
+  RemediationProvider,
+  ScanProvider,
+} from '../provider.js';
+import type { AwsClients, AwsSettings } from './aws-client.js';
 import { awsDescriber } from './aws-describer.js';
 import { policyFor } from './aws-permissions.js';
 import type { AwsSource } from './aws-provider.js';
@@ -22,24 +30,33 @@ function sourceOf(options: ProviderOpenOptions): AwsSource {
   return source as AwsSource;
 }
 
-/** Opens AWS: one set of IAM and STS clients, shared by the scan, remediation and evidence. */
-async function open(options: ProviderOpenOptions): Promise<ProviderSession> {
-  const source = sourceOf(options);
-  const { config, progress, fromReport } = options;
-  const [{ createAwsClients }, { AwsProvider }, { AwsIamRemediation }, { scanRoles }] = await Promise.all([
-    import('./aws-client.js'),
-    import('./aws-provider.js'),
-    import('./aws-iam-remediation.js'),
-    import('./aws-role-scan.js'),
-  ]);
-  const aws = createAwsClients({
+function settingsOf(config: ProviderOpenOptions['config']): AwsSettings {
+  return {
     profile: config.aws.profile,
     region: config.aws.region,
     endpointUrl: config.aws.endpointUrl,
     maxAttempts: config.aws.maxAttempts,
     retryMode: config.aws.retryMode,
     concurrency: config.aws.concurrency,
-  });
+  };
+}
+
+/**
+ * One account's session on the given clients: scanner, remediation and call count. `owned`:
+ * closing the session destroys the clients (not for the caller's own, which an org run shares).
+ */
+async function openOn(
+  aws: AwsClients,
+  options: ProviderOpenOptions,
+  remediation: RemediationProvider & { destroy(): void },
+  owned: boolean,
+): Promise<ProviderSession> {
+  const source = sourceOf(options);
+  const { config, progress, fromReport } = options;
+  const [{ AwsProvider }, { scanRoles }] = await Promise.all([
+    import('./aws-provider.js'),
+    import('./aws-role-scan.js'),
+  ]);
   let scanner: ScanProvider;
   if (fromReport !== undefined) {
     const { FileProvider } = await import('../file/file-provider.js');
@@ -53,8 +70,6 @@ async function open(options: ProviderOpenOptions): Promise<ProviderSession> {
       ...(progress ? { progress } : {}),
     });
   }
-  // Users and roles: each call goes to the one the plan item or backup names.
-  const remediation = new AwsIamRemediation(aws, { remediation: config.remediation, evidence: config.evidence });
   return {
     name: 'aws',
     scanner,
@@ -65,7 +80,59 @@ async function open(options: ProviderOpenOptions): Promise<ProviderSession> {
         : `${aws.calls.total('iam:')} IAM calls (${[...aws.calls.byOperation].map(([op, n]) => `${op} ${n}`).join(', ')})`,
     close() {
       remediation.destroy();
-      aws.destroy();
+      if (owned) aws.destroy();
+    },
+  };
+}
+
+/**
+ * Opens AWS: one set of IAM and STS clients, shared by the scan, remediation and evidence.
+ * With --org, remediation goes to the account each item names, through the member role.
+ */
+async function open(options: ProviderOpenOptions): Promise<ProviderSession> {
+  sourceOf(options);
+  const [{ createAwsClients }, { AwsIamRemediation }, { AwsAccountRouter }, org] = await Promise.all([
+    import('./aws-client.js'),
+    import('./aws-iam-remediation.js'),
+    import('./aws-account-router.js'),
+    import('./aws-org-session.js'),
+  ]);
+  const aws = createAwsClients(settingsOf(options.config));
+  const remediationOptions = { remediation: options.config.remediation, evidence: options.config.evidence };
+  const home = new AwsIamRemediation(aws, remediationOptions);
+  let openMember: ((account: string) => InstanceType<typeof AwsIamRemediation>) | null = null;
+  if (org.orgEnabled(options)) {
+    const assume = org.assumeSettings(options.config);
+    openMember = (account) => new AwsIamRemediation(org.memberClients(aws, account, assume), remediationOptions);
+  }
+  return openOn(aws, options, new AwsAccountRouter(home, openMember), true);
+}
+
+/** `--org` (or aws.organization.enabled): the Organization, its accounts opened one by one. */
+async function organization(options: ProviderOpenOptions): Promise<OrganizationSession | null> {
+  sourceOf(options);
+  const [{ createAwsClients }, { AwsIamRemediation }, org] = await Promise.all([
+    import('./aws-client.js'),
+    import('./aws-iam-remediation.js'),
+    import('./aws-org-session.js'),
+  ]);
+  if (!org.orgEnabled(options)) return null;
+  const home = createAwsClients(settingsOf(options.config));
+  const remediationOptions = { remediation: options.config.remediation, evidence: options.config.evidence };
+  // The engine shows one progress display for the whole run; an account's own lines would break it.
+  const quiet: ProviderOpenOptions = { ...options };
+  delete quiet.progress;
+  const session = await org.openOrganization(options, home, (clients) =>
+    openOn(clients, quiet, new AwsIamRemediation(clients, remediationOptions), clients !== home),
+  );
+  return {
+    ...session,
+    accounts: () => session.accounts(),
+    openAccount: (account) => session.openAccount(account),
+    calls: () => session.calls(),
+    close() {
+      session.close();
+      home.destroy();
     },
   };
 }
@@ -77,4 +144,5 @@ export const awsEntry: ProviderEntry = {
   describer: (config) => awsDescriber(config),
   permissions: (mode) => ({ document: policyFor(mode) }),
   open,
+  organization,
 };

@@ -83,7 +83,7 @@ export class AwsRemediation implements RemediationProvider {
     const caller = await this.caller();
     if (account && caller.account && account !== caller.account) {
       throw new UsageError(
-        `${what} is in AWS account ${account}, but the credentials are for account ${caller.account}; use that account's profile`,
+        `${what} is in AWS account ${account}, but the credentials are for account ${caller.account}; use that account's profile, or --org to act through aws.organization.roleName`,
       );
     }
   }
