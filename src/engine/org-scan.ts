@@ -6,13 +6,12 @@
  * concurrency, or workers sharing a queue (workflow/queue); the assembly is the same.
  */
 import pLimit from 'p-limit';
-import type { Config } from '../config/config.js';
 import { DormantError, UsageError } from '../errors.js';
 import type { ScanResult } from '../model/finding.js';
 import type { ScanFailure } from '../model/identity.js';
 import type { OrganizationAccount, OrganizationSession } from '../providers/provider.js';
 import { mergeScans } from './scan-merge.js';
-import { scan } from './scan.js';
+import { type ScanOptions, scan } from './scan.js';
 
 export type AccountOutcome = { account: string; result: ScanResult } | { account: string; failure: ScanFailure };
 
@@ -41,13 +40,12 @@ function failureOf(err: unknown, account: OrganizationAccount, provider: string)
 export async function scanAccount(
   org: OrganizationSession,
   account: OrganizationAccount,
-  config: Config,
-  now: Date,
+  options: ScanOptions,
 ): Promise<AccountOutcome> {
   try {
     const session = await org.openAccount(account);
     try {
-      const result = await scan(session.scanner, { config, now });
+      const result = await scan(session.scanner, options);
       result.warnings = result.warnings.map((w) => `${org.provider} ${account.id} (${account.name}): ${w}`);
       return { account: account.id, result };
     } finally {
@@ -59,13 +57,13 @@ export async function scanAccount(
 }
 
 /** This process, `concurrency` accounts at a time. */
-export function inProcess(org: OrganizationSession, config: Config, now: Date, concurrency: number): AccountRunner {
+export function inProcess(org: OrganizationSession, options: ScanOptions, concurrency: number): AccountRunner {
   return async (accounts, progress) => {
     const limit = pLimit(concurrency);
     return Promise.all(
       accounts.map((account) =>
         limit(async () => {
-          const outcome = await scanAccount(org, account, config, now);
+          const outcome = await scanAccount(org, account, options);
           progress?.done(account, 'failure' in outcome);
           return outcome;
         }),
@@ -74,8 +72,7 @@ export function inProcess(org: OrganizationSession, config: Config, now: Date, c
   };
 }
 
-export interface OrgScanOptions {
-  config: Config;
+export interface OrgScanOptions extends ScanOptions {
   now: Date;
   progress?: OrgProgress;
   /** Default: this process, aws.organization.concurrency accounts at a time. */
@@ -84,13 +81,16 @@ export interface OrgScanOptions {
 
 export async function scanOrganization(org: OrganizationSession, options: OrgScanOptions): Promise<ScanResult> {
   const { config, now, progress } = options;
+  const scanOptions: ScanOptions = { ...options };
+  delete (scanOptions as Partial<OrgScanOptions>).progress;
+  delete (scanOptions as Partial<OrgScanOptions>).runner;
   const { accounts, skipped } = await org.accounts();
   if (accounts.length === 0) {
     throw new UsageError(
       `no ACTIVE account of the Organization is left by aws.organization.include/exclude${skipped.length > 0 ? ` (${skipped.length} skipped: not active)` : ''}; check the lists`,
     );
   }
-  const runner = options.runner ?? inProcess(org, config, now, config.aws.organization.concurrency);
+  const runner = options.runner ?? inProcess(org, scanOptions, config.aws.organization.concurrency);
   progress?.start(accounts.length);
   let outcomes: AccountOutcome[];
   try {
