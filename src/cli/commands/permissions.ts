@@ -22,6 +22,8 @@ export function registerPermissions(program: Command, globals: () => GlobalFlags
     .action((flags: { mode: PermissionMode }) => {
       const g = globals();
       const { config } = loadConfig(g.config);
+      // --org: the management account's policy and the member role's (policy and trust).
+      if (g.org) config.aws.organization.enabled = true;
       // Without --provider, the AWS policy alone, as it always was: it is pasted into IAM.
       const entries = selectProviders(config, g.provider ?? 'aws');
       const docs = entries.map((e) => [e.name, e.permissions(flags.mode, config).document] as const);

@@ -13,7 +13,7 @@ import type {
 } from '../provider.js';
 import type { AwsClients, AwsSettings } from './aws-client.js';
 import { awsDescriber } from './aws-describer.js';
-import { policyFor } from './aws-permissions.js';
+import { orgPolicyFor, policyFor } from './aws-permissions.js';
 import type { AwsSource } from './aws-provider.js';
 
 const SOURCES: readonly string[] = ['auto', 'report', 'api'] satisfies AwsSource[];
@@ -142,7 +142,14 @@ export const awsEntry: ProviderEntry = {
   // AWS is on unless --provider leaves it out.
   enabled: () => true,
   describer: (config) => awsDescriber(config),
-  permissions: (mode) => ({ document: policyFor(mode) }),
+  permissions: (mode, config) => ({
+    document: config.aws.organization.enabled
+      ? orgPolicyFor(mode, {
+          roleName: config.aws.organization.roleName,
+          externalId: config.aws.organization.externalId !== null,
+        })
+      : policyFor(mode),
+  }),
   open,
   organization,
 };

@@ -135,3 +135,57 @@ export function policyFor(mode: PermissionMode): object {
   }
   return { Version: '2012-10-17', Statement: statements };
 }
+
+/** What the management account's principal needs to list the Organization and enter the members. */
+export const ORGANIZATION_ACTIONS = [
+  'organizations:DescribeOrganization',
+  'organizations:ListAccounts',
+  'organizations:ListRoots',
+  'organizations:ListOrganizationalUnitsForParent',
+  'organizations:ListAccountsForParent',
+] as const;
+
+export interface OrgPolicySettings {
+  roleName: string;
+  /** True when aws.organization.externalId is set: the trust policy asks for it (its value is never printed). */
+  externalId: boolean;
+}
+
+/**
+ * `dormant permissions --org` (DESIGN §8): the management account's policy (its own account
+ * scanned as usual, the Organization listed, the member role assumed), the member role's policy
+ * (the same mode's policy, for its own account) and the member role's trust policy.
+ * MANAGEMENT_ACCOUNT_ID and EXTERNAL_ID are placeholders to fill in: the command reads no cloud.
+ */
+export function orgPolicyFor(mode: PermissionMode, org: OrgPolicySettings): object {
+  const member = policyFor(mode) as { Version: string; Statement: object[] };
+  const management = {
+    Version: member.Version,
+    Statement: [
+      ...member.Statement,
+      { Sid: 'DormantListOrganization', Effect: 'Allow', Action: [...ORGANIZATION_ACTIONS], Resource: '*' },
+      {
+        Sid: 'DormantAssumeMemberRole',
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole'],
+        Resource: `arn:aws:iam::*:role/${org.roleName}`,
+      },
+    ],
+  };
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DormantFromManagementAccount',
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::MANAGEMENT_ACCOUNT_ID:root' },
+        Action: 'sts:AssumeRole',
+        ...(org.externalId ? { Condition: { StringEquals: { 'sts:ExternalId': 'EXTERNAL_ID' } } } : {}),
+      },
+    ],
+  };
+  return {
+    managementAccount: { policy: management },
+    memberRole: { roleName: org.roleName, policy: member, trustPolicy: trust },
+  };
+}
