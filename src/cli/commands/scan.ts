@@ -72,7 +72,9 @@ export async function runScan(ctx: CommandContext, flags: ScanFlags): Promise<Sc
         quiet: Boolean(ctx.flags.quiet),
         log: ctx.log,
       });
-      documents.push(await scanOrganization(org, { config: ctx.config, now, ...(progress ? { progress } : {}) }));
+      const result = await scanOrganization(org, { config: ctx.config, now, ...(progress ? { progress } : {}) });
+      for (const s of result.skipped ?? []) ctx.log.info(`skipped ${s.provider} ${s.account}: ${s.reason}`);
+      documents.push(result);
     }
     for (const calls of open.calls()) ctx.log.debug(calls);
     return documents.length === 1
