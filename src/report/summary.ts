@@ -12,5 +12,15 @@ export function sourceLine(result: ScanResult): string {
     result.providers && result.providers.length > 1
       ? result.providers.map((p) => `${p.provider} ${p.source}`).join(', ')
       : result.source;
-  return `source: ${source}${asOf} · window ${result.settings.inactiveDays} days · accounts ${result.accounts.join(', ') || '(unknown)'}`;
+  // An Organization can have hundreds of accounts: past a handful, the count (the JSON lists them).
+  const accounts =
+    result.accounts.length > 8
+      ? `${result.accounts.length} accounts`
+      : `accounts ${result.accounts.join(', ') || '(unknown)'}`;
+  // A partial result is never presented as a whole one (DESIGN §3).
+  const failed = result.failures?.length
+    ? ` · PARTIAL: ${result.failures.length} account(s) could not be read (${result.failures.map((f) => f.account).join(', ')})`
+    : '';
+  const skipped = result.skipped?.length ? ` · ${result.skipped.length} account(s) skipped (not active)` : '';
+  return `source: ${source}${asOf} · window ${result.settings.inactiveDays} days · ${accounts}${failed}${skipped}`;
 }
