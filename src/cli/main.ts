@@ -28,6 +28,7 @@ const MODULES: Record<string, () => Promise<Registrar>> = {
   permissions: async () => (await import('./commands/permissions.js')).registerPermissions,
   export: async () => (await import('./commands/export.js')).registerExport,
   ui: async () => (await import('./commands/ui.js')).registerUi,
+  worker: async () => (await import('./commands/worker.js')).registerWorker,
 };
 
 const COMMAND_MODULE: Record<string, string> = {
@@ -43,6 +44,7 @@ const COMMAND_MODULE: Record<string, string> = {
   permissions: 'permissions',
   export: 'export',
   ui: 'ui',
+  worker: 'worker',
 };
 
 const GLOBAL_VALUE_FLAGS = new Set(['--config', '--profile', '--region', '--endpoint-url', '--db', '--provider']);

@@ -303,6 +303,8 @@ const AWS_ORGANIZATION_DEFAULTS = {
   include: [] as string[],
   exclude: [] as string[],
   concurrency: 8,
+  jobTimeoutSeconds: 900,
+  retryLimit: 2,
 };
 const awsOrganizationSchema = z
   .strictObject({
@@ -328,6 +330,10 @@ const awsOrganizationSchema = z
       .default([]),
     /** Accounts scanned at once by one process. */
     concurrency: z.number().int().min(1).max(64).default(8),
+    /** With workers: a job whose worker went silent this long is retried by another worker. */
+    jobTimeoutSeconds: z.number().int().min(2).max(86_400).default(900),
+    /** With workers: retries of an account's job after its worker died or failed. */
+    retryLimit: z.number().int().min(0).max(10).default(2),
   })
   .default(AWS_ORGANIZATION_DEFAULTS);
 

@@ -230,11 +230,37 @@ const m0004: Migration = {
   },
 };
 
+/**
+ * Organization runs shared with workers (DESIGN §8): a run's settings, and one outcome per
+ * (run, account). The primary key is what makes a retried job never count twice.
+ */
+const m0005: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('org_runs')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('provider', 'text', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('org_results')
+      .addColumn('run_id', 'text', (c) => c.notNull().references('org_runs.id'))
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('worker', 'text', (c) => c.notNull())
+      .addColumn('finished_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('org_results_pk', ['run_id', 'account'])
+      .execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_review': m0002,
   '0003_providers': m0003,
   '0004_dashboard_indexes': m0004,
+  '0005_org_runs': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -176,4 +176,25 @@ export interface Database {
   review_messages: ReviewMessagesTable;
   tickets: TicketsTable;
   owner_notifications: OwnerNotificationsTable;
+  org_runs: OrgRunsTable;
+  org_results: OrgResultsTable;
+}
+
+/** An Organization run shared with workers: what every worker must scan with. */
+export interface OrgRunsTable {
+  id: string;
+  created_at: string;
+  provider: string;
+  /** JSON: OrgRunSettings (store/org-runs.ts). */
+  settings: string;
+}
+
+/** One account's outcome in a run: a one-account scan document, or the account's failure. */
+export interface OrgResultsTable {
+  run_id: string;
+  account: string;
+  /** JSON: AccountOutcome (engine/org-scan.ts). */
+  outcome: string;
+  worker: string;
+  finished_at: string;
 }

@@ -6,6 +6,9 @@ import { partialScanError, scan } from '../../engine/scan.js';
 import { scanOrganization } from '../../engine/org-scan.js';
 import { mergeScans } from '../../engine/scan-merge.js';
 import { orgProgress } from '../org-progress.js';
+import type { AccountRunner } from '../../engine/org-scan.js';
+import { Store, newId, parseStoreUrl } from '../../store/store.js';
+import { queueRunner } from '../../workflow/org-queue/coordinator.js';
 import { FORMATS, type Format, renderChunks } from '../../report/render.js';
 import { type CommandContext, buildContext, endProgress, parseIntFlag, type GlobalFlags } from '../context.js';
 import { openForScan } from '../sessions.js';
@@ -20,6 +23,10 @@ export interface ScanFlags {
   failOn?: string;
   asOf?: string;
   allowPartial?: boolean;
+  /** --org only: share the accounts with `dormant worker` processes through the PostgreSQL queue. */
+  workers?: boolean;
+  /** --workers: resume this run (its stored outcomes are kept; only missing accounts are queued). */
+  runId?: string;
 }
 
 export function addScanOptions(cmd: Command): Command {
@@ -28,7 +35,9 @@ export function addScanOptions(cmd: Command): Command {
     .addOption(new Option('--source <source>', 'where the inventory comes from').choices(['auto', 'report', 'api']))
     .option('--from-report <FILE>', 'read an exported credential report instead of AWS (no network)')
     .option('--as-of <ISO-TIME>', 'evaluate as if it were this time (audits of an old report); default now')
-    .option('--allow-partial', 'accept a scan in which some accounts or projects could not be read (a warning each)');
+    .option('--allow-partial', 'accept a scan in which some accounts or projects could not be read (a warning each)')
+    .option('--workers', "with --org: share the accounts with 'dormant worker' processes (PostgreSQL store)")
+    .option('--run-id <ID>', 'with --workers: resume this run; its finished accounts are not scanned again');
 }
 
 /**
@@ -46,6 +55,50 @@ export function parseAsOf(value: string | undefined): Date {
     throw new UsageError(`--as-of must be an ISO 8601 time such as 2026-11-22T12:00:00Z, got '${value}'`);
   }
   return new Date(ms);
+}
+
+/**
+ * `--workers`: the queue runner on the PostgreSQL store, or null to scan in this process (no
+ * --workers, or SQLite: then a note says workers need PostgreSQL).
+ */
+async function queueFor(
+  ctx: CommandContext,
+  flags: ScanFlags,
+  provider: string,
+  now: Date,
+): Promise<{ runner: AccountRunner; close(): Promise<void> } | null> {
+  if (!flags.workers) {
+    if (flags.runId !== undefined) throw new UsageError('--run-id resumes a run shared with workers; add --workers');
+    return null;
+  }
+  const url = ctx.config.store.url;
+  if (parseStoreUrl(url).engine !== 'postgres') {
+    ctx.log.warn(
+      '--workers needs the PostgreSQL store (store.url or --db postgres://…); scanning the accounts in this process',
+    );
+    return null;
+  }
+  if (flags.runId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(flags.runId)) {
+    throw new UsageError(
+      `--run-id must be a run id printed by an earlier run (letters, digits, - and _), got '${flags.runId}'`,
+    );
+  }
+  const store = await Store.open(url);
+  const runId = flags.runId ?? newId('run');
+  const runner = queueRunner({
+    store,
+    url,
+    runId,
+    settings: {
+      provider,
+      inactiveDays: ctx.config.inactiveDays,
+      asOf: now.toISOString(),
+      source: flags.source ?? null,
+    },
+    timing: ctx.config.aws.organization,
+    log: ctx.log,
+  });
+  return { runner, close: () => store.close() };
 }
 
 /** Run a scan with the shared scan flags; used by scan, plan and demo. */
@@ -72,7 +125,18 @@ export async function runScan(ctx: CommandContext, flags: ScanFlags): Promise<Sc
         quiet: Boolean(ctx.flags.quiet),
         log: ctx.log,
       });
-      const result = await scanOrganization(org, { config: ctx.config, now, ...(progress ? { progress } : {}) });
+      const queue = await queueFor(ctx, flags, org.provider, now);
+      let result: ScanResult;
+      try {
+        result = await scanOrganization(org, {
+          config: ctx.config,
+          now,
+          ...(progress ? { progress } : {}),
+          ...(queue ? { runner: queue.runner } : {}),
+        });
+      } finally {
+        await queue?.close();
+      }
       for (const s of result.skipped ?? []) ctx.log.info(`skipped ${s.provider} ${s.account}: ${s.reason}`);
       documents.push(result);
     }
