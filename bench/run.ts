@@ -16,6 +16,7 @@ import { runScanBench } from './scan.js';
 import { runEntraBench } from './entra.js';
 import { runGoogleBench } from './google.js';
 import { runWebBench } from './web.js';
+import { runOrgBench } from './org.js';
 
 export interface BenchRunOptions {
   full: boolean;
@@ -45,6 +46,7 @@ export const BENCHMARKS: Benchmark[] = [
     run: () => runGoogleBench({ users: 10_000, projects: 50, accountsPerProject: 20, concurrency: 8, latencyMs: 50 }),
   },
   { name: 'web', run: () => runWebBench() },
+  { name: 'org', run: () => runOrgBench() },
 ];
 
 function positiveNumber(flag: string, value: string | undefined): number | undefined {

@@ -129,6 +129,7 @@ describe.each(ENGINES)('store on %s', (engine) => {
         '0002_review',
         '0003_providers',
         '0004_dashboard_indexes',
+        '0005_org_runs',
       ]);
       for (const t of TABLES) expect(await count(first, t)).toBe(0);
       await saveScan(first.db, scanResult());
@@ -141,6 +142,7 @@ describe.each(ENGINES)('store on %s', (engine) => {
         '0002_review',
         '0003_providers',
         '0004_dashboard_indexes',
+        '0005_org_runs',
       ]);
       expect(await count(again, 'scans')).toBe(1);
       expect(await count(third, 'scans')).toBe(1);

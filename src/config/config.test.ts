@@ -78,6 +78,16 @@ describe('parseConfig defaults', () => {
         concurrency: 8,
         maxAttempts: 5,
         retryMode: 'standard',
+        organization: {
+          enabled: false,
+          roleName: 'OrganizationAccountAccessRole',
+          externalId: null,
+          include: [],
+          exclude: [],
+          concurrency: 8,
+          jobTimeoutSeconds: 900,
+          retryLimit: 2,
+        },
       },
       review: { autoApprove: [], expireAfterHours: 72 },
       evidence: {

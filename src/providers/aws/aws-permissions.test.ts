@@ -4,11 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   EVIDENCE_ACTIONS,
+  ORGANIZATION_ACTIONS,
   REMEDIATE_READ_ACTIONS,
   REMEDIATE_ROLE_WRITE_ACTIONS,
   REMEDIATE_WRITE_ACTIONS,
   SCAN_ACTIONS,
   SECURITYHUB_ACTIONS,
+  orgPolicyFor,
   policyFor,
 } from './aws-permissions.js';
 
@@ -24,6 +26,8 @@ function commandsIn(file: string): string[] {
 const SCAN_FILES = ['aws-api-source.ts', 'aws-report-source.ts', 'aws-provider.ts', 'aws-role-scan.ts'];
 const EVIDENCE_FILES = ['aws-cloudtrail-evidence.ts', 'aws-access-advisor-evidence.ts'];
 const EXPORT_FILES = ['aws-securityhub.ts'];
+/** What --org adds: the Organization listing and the member role's AssumeRole. */
+const ORG_FILES = ['aws-org-accounts.ts', 'aws-assume.ts'];
 /** What apply and restore run: the remediation class and the modules it composes. */
 const REMEDIATION_FILES = [
   'aws-remediation.ts',
@@ -61,9 +65,34 @@ describe('dormant permissions', () => {
 
   it('no file of the AWS provider sends a command outside the lists above', () => {
     const files = readdirSync(awsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
-    const known = new Set([...SCAN_FILES, ...EVIDENCE_FILES, ...REMEDIATION_FILES, ...EXPORT_FILES]);
+    const known = new Set([...SCAN_FILES, ...EVIDENCE_FILES, ...REMEDIATION_FILES, ...EXPORT_FILES, ...ORG_FILES]);
     const unlisted = files.filter((f) => commandsIn(f).length > 0 && !known.has(f));
     expect(unlisted).toEqual([]);
+  });
+
+  it('--org adds exactly the Organizations calls and the AssumeRole of the member role, and the member role gets the mode policy', () => {
+    const used = [
+      ...commandsIn('aws-org-accounts.ts').map((c) => `organizations:${c}`),
+      ...commandsIn('aws-assume.ts').map((c) => `sts:${c}`),
+    ];
+    expect([...used].sort()).toEqual([...ORGANIZATION_ACTIONS, 'sts:AssumeRole'].sort());
+    for (const mode of ['scan', 'remediate'] as const) {
+      const doc = orgPolicyFor(mode, { roleName: 'Audit', externalId: true }) as {
+        managementAccount: { policy: { Statement: { Sid: string; Action: string[]; Resource: unknown }[] } };
+        memberRole: { policy: unknown; trustPolicy: { Statement: { Condition?: unknown; Principal: unknown }[] } };
+      };
+      expect(doc.memberRole.policy).toEqual(policyFor(mode));
+      const sids = doc.managementAccount.policy.Statement.map((st) => st.Sid);
+      expect(sids.slice(-2)).toEqual(['DormantListOrganization', 'DormantAssumeMemberRole']);
+      expect(doc.managementAccount.policy.Statement.at(-1)!.Resource).toBe('arn:aws:iam::*:role/Audit');
+      expect(doc.memberRole.trustPolicy.Statement[0]!.Condition).toEqual({
+        StringEquals: { 'sts:ExternalId': 'EXTERNAL_ID' },
+      });
+    }
+    const plain = orgPolicyFor('scan', { roleName: 'Audit', externalId: false }) as {
+      memberRole: { trustPolicy: { Statement: { Condition?: unknown }[] } };
+    };
+    expect(plain.memberRole.trustPolicy.Statement[0]!.Condition).toBeUndefined();
   });
 
   it('export mode adds exactly the Security Hub calls the export makes', () => {
