@@ -68,7 +68,7 @@ function parsePolicy(document: string | undefined): unknown {
 async function scanJson(args: string[], options: { endpoint?: string; config?: string } = {}): Promise<ScanResult> {
   const dir = freshDir('dormant-roles-scan-');
   const config = writeConfig(dir, options.config ?? 'inactiveDays: 90\n');
-  const r = await runCli(['scan', '--format', 'json', '--config', config, ...args], {
+  const r = await runCli(['scan', '--key-ids', '--format', 'json', '--config', config, ...args], {
     endpoint: options.endpoint ?? moto.endpoint,
     cwd: dir,
   });

@@ -62,7 +62,7 @@ describe.concurrent('bad input: exit 2 and one clear line', () => {
   it('a malformed credential report CSV', async () => {
     const file = join(FIXTURES, 'report-malformed.csv');
     const cwd = freshDir();
-    const run = await runCli(['scan', '--format', 'json', '--from-report', file], { cwd });
+    const run = await runCli(['scan', '--key-ids', '--format', 'json', '--from-report', file], { cwd });
     expectOneLineError(run, 2, 'dormant:', 'malformed CSV', 'line 3', 'report-malformed.csv');
     expect(run.stdout).toBe('');
     // Nothing was written where it ran.
@@ -70,14 +70,14 @@ describe.concurrent('bad input: exit 2 and one clear line', () => {
   });
 
   it('a credential report with a missing column', async () => {
-    const run = await runCli(['scan', '--from-report', join(FIXTURES, 'report-missing-column.csv')]);
+    const run = await runCli(['scan', '--key-ids', '--from-report', join(FIXTURES, 'report-missing-column.csv')]);
     expectOneLineError(run, 2, 'missing column', 'access_key_1_last_used_date', 'report-missing-column.csv');
     expect(run.stdout).toBe('');
   });
 
   it('--from-report naming a file that does not exist', async () => {
     const cwd = freshDir();
-    const run = await runCli(['scan', '--from-report', 'nope/missing-report.csv'], { cwd });
+    const run = await runCli(['scan', '--key-ids', '--from-report', 'nope/missing-report.csv'], { cwd });
     expectOneLineError(run, 2, 'nope/missing-report.csv', 'not found', '--from-report');
   });
 
@@ -98,22 +98,22 @@ describe.concurrent('bad input: exit 2 and one clear line', () => {
   it('a ./dormant.yml that is broken is reported too', async () => {
     const cwd = freshDir();
     writeConfig(cwd, 'aws: { maxAttempts: [\n', 'dormant.yml');
-    const run = await runCli(['scan', '--from-report', join(FIXTURES, 'report-real.csv')], { cwd });
+    const run = await runCli(['scan', '--key-ids', '--from-report', join(FIXTURES, 'report-real.csv')], { cwd });
     expectOneLineError(run, 2, 'dormant.yml', 'invalid YAML', /line \d+/);
   });
 
   it('--days abc', async () => {
-    const run = await runCli(['scan', '--days', 'abc', '--from-report', join(FIXTURES, 'report-real.csv')]);
+    const run = await runCli(['scan', '--key-ids', '--days', 'abc', '--from-report', join(FIXTURES, 'report-real.csv')]);
     expectOneLineError(run, 2, '--days', 'whole number', "'abc'");
   });
 
   it('--from-report with --source api', async () => {
-    const run = await runCli(['scan', '--source', 'api', '--from-report', join(FIXTURES, 'report-real.csv')]);
+    const run = await runCli(['scan', '--key-ids', '--source', 'api', '--from-report', join(FIXTURES, 'report-real.csv')]);
     expectOneLineError(run, 2, '--from-report', '--source api');
   });
 
   it('an unknown flag', async () => {
-    const run = await runCli(['scan', '--bogus', '--from-report', join(FIXTURES, 'report-real.csv')]);
+    const run = await runCli(['scan', '--key-ids', '--bogus', '--from-report', join(FIXTURES, 'report-real.csv')]);
     expectOneLineError(run, 2, 'unknown option', '--bogus');
     expect(run.stdout).toBe('');
   });
@@ -121,7 +121,7 @@ describe.concurrent('bad input: exit 2 and one clear line', () => {
 
 describe.concurrent('output options on moto', () => {
   it('--fail-on medium with findings exits 1 and still prints the report', async () => {
-    const run = await runCli(['scan', '--format', 'json', '--fail-on', 'medium'], { endpoint: moto.endpoint });
+    const run = await runCli(['scan', '--key-ids', '--format', 'json', '--fail-on', 'medium'], { endpoint: moto.endpoint });
     const r = parseReport(run, 1);
     expect(verdicts(r)).toEqual(expectedVerdicts());
     expect(run.stderr).not.toMatch(/error/i);
@@ -129,7 +129,7 @@ describe.concurrent('output options on moto', () => {
 
   it('--fail-on high with only medium and low findings exits 0', async () => {
     const r = parseReport(
-      await runCli(['scan', '--format', 'json', '--fail-on', 'high'], { endpoint: moto.endpoint }),
+      await runCli(['scan', '--key-ids', '--format', 'json', '--fail-on', 'high'], { endpoint: moto.endpoint }),
       0,
     );
     expect(verdicts(r)).toEqual(expectedVerdicts());
@@ -137,7 +137,7 @@ describe.concurrent('output options on moto', () => {
 
   it('--output FILE writes the report atomically, nothing on stdout, no temp file left', async () => {
     const cwd = freshDir();
-    const run = await runCli(['scan', '--output', 'report.json'], { endpoint: moto.endpoint, cwd });
+    const run = await runCli(['scan', '--key-ids', '--output', 'report.json'], { endpoint: moto.endpoint, cwd });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toBe('');
     expect(readdirSync(cwd)).toEqual(['report.json']);
@@ -149,7 +149,7 @@ describe.concurrent('output options on moto', () => {
   it('--output FILE replaces an existing file, and --format wins over the extension', async () => {
     const cwd = freshDir();
     writeConfig(cwd, 'old content\n', 'out.txt');
-    const run = await runCli(['scan', '--format', 'csv', '--output', 'out.txt'], { endpoint: moto.endpoint, cwd });
+    const run = await runCli(['scan', '--key-ids', '--format', 'csv', '--output', 'out.txt'], { endpoint: moto.endpoint, cwd });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toBe('');
     expect(readdirSync(cwd)).toEqual(['out.txt']);
@@ -158,7 +158,7 @@ describe.concurrent('output options on moto', () => {
 
   it('--output into a directory that does not exist fails cleanly (exit 2) and leaves nothing', async () => {
     const cwd = freshDir();
-    const run = await runCli(['scan', '--output', 'no-such-dir/report.json'], { endpoint: moto.endpoint, cwd });
+    const run = await runCli(['scan', '--key-ids', '--output', 'no-such-dir/report.json'], { endpoint: moto.endpoint, cwd });
     // The scan's own warnings may come first; the error is the last line.
     expect(run.status).toBe(2);
     expect(run.stderr).not.toMatch(/^\s+at /m);
@@ -171,7 +171,7 @@ describe.concurrent('output options on moto', () => {
   });
 
   it('--format csv has one row per finding, formula-like names neutralized', async () => {
-    const run = await runCli(['scan', '--format', 'csv'], { endpoint: moto.endpoint });
+    const run = await runCli(['scan', '--key-ids', '--format', 'csv'], { endpoint: moto.endpoint });
     expect(run.status, run.stderr).toBe(0);
     const rows = parse(run.stdout, { columns: true }) as Record<string, string>[];
     expect(Object.keys(rows[0] ?? {})).toEqual(
@@ -207,7 +207,7 @@ describe.concurrent('output options on moto', () => {
   });
 
   it('--format markdown has a table row per finding', async () => {
-    const run = await runCli(['scan', '--format', 'markdown'], { endpoint: moto.endpoint });
+    const run = await runCli(['scan', '--key-ids', '--format', 'markdown'], { endpoint: moto.endpoint });
     expect(run.status, run.stderr).toBe(0);
     const out = run.stdout;
     expect(out).toContain('| User | Rule | Severity | Credential | Days | Action | Finding |');

@@ -87,7 +87,7 @@ describe.concurrent('AccessDenied on the credential report', () => {
 
   it('--source auto falls back to the API with a warning, and gets the same verdicts', async () => {
     await withFaultProxy({ onRequest: denyReport }, async (proxy) => {
-      const run = await runCli(['scan', '--format', 'json'], { endpoint: proxy.url });
+      const run = await runCli(['scan', '--key-ids', '--format', 'json'], { endpoint: proxy.url });
       const r = parseReport(run);
       expect(r.source).toBe('api');
       expectCorrect(r);
@@ -102,7 +102,7 @@ describe.concurrent('AccessDenied on the credential report', () => {
 
   it('--source report exits 3 naming iam:GetCredentialReport', async () => {
     await withFaultProxy({ onRequest: denyReport }, async (proxy) => {
-      const run = await runCli(['scan', '--format', 'json', '--source', 'report'], { endpoint: proxy.url });
+      const run = await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'report'], { endpoint: proxy.url });
       expectOneLineError(run, 3, 'iam:GetCredentialReport', 'denied', 'AccessDenied', 'dormant permissions');
       expect(run.stdout).toBe('');
       expect(count(proxy, 'ListUsers')).toBe(0);
@@ -129,7 +129,7 @@ describe.concurrent('network and service failures', () => {
             : undefined,
       },
       async (proxy) => {
-        const r = parseReport(await runCli(['scan', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }));
+        const r = parseReport(await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }));
         expect(r.source).toBe('api');
         expectCorrect(r);
         expect(count(proxy, 'ListUsers')).toBe(3);
@@ -146,7 +146,7 @@ describe.concurrent('network and service failures', () => {
             : undefined,
       },
       async (proxy) => {
-        const r = parseReport(await runCli(['scan', '--format', 'json'], { endpoint: proxy.url }));
+        const r = parseReport(await runCli(['scan', '--key-ids', '--format', 'json'], { endpoint: proxy.url }));
         expect(r.source).toBe('credential-report');
         expectCorrect(r);
         expect(count(proxy, 'GetCredentialReport')).toBeGreaterThanOrEqual(3);
@@ -214,7 +214,7 @@ describe.concurrent('network and service failures', () => {
             : undefined,
       },
       async (proxy) => {
-        const r = parseReport(await runCli(['scan', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }));
+        const r = parseReport(await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }));
         expectCorrect(r);
       },
     );
@@ -235,7 +235,7 @@ describe.concurrent('a credential report that is still being generated', () => {
       },
       async (proxy) => {
         const r = parseReport(
-          await runCli(['scan', '--format', 'json', '--source', 'report'], { endpoint: proxy.url }),
+          await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'report'], { endpoint: proxy.url }),
         );
         expect(r.source).toBe('credential-report');
         expectCorrect(r);

@@ -43,7 +43,7 @@ beforeAll(async () => {
   const dir = freshDir();
   configPath = writeConfig(dir, SCAN_CONFIG);
   report = parseReport(
-    await runCli(['scan', '--format', 'json', '--config', configPath], { endpoint: moto.endpoint, cwd: dir }),
+    await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath], { endpoint: moto.endpoint, cwd: dir }),
   );
 });
 
@@ -312,7 +312,7 @@ describe('scan on moto with flags', () => {
   it('treats exactly 90 days as outside the window and one second less as inside (--as-of)', async () => {
     const at = new Date(base).toISOString();
     const exact = parseReport(
-      await runCli(['scan', '--format', 'json', '--config', configPath, '--as-of', at], { endpoint: moto.endpoint }),
+      await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--as-of', at], { endpoint: moto.endpoint }),
     );
     expect(exact.generatedAt).toBe(agoFrom(base, 0));
     expect(findingsOf(exact, 'edge-90')).toEqual(['DORMANT-AWS-001', 'DORMANT-AWS-004']);
@@ -323,7 +323,7 @@ describe('scan on moto with flags', () => {
 
     const before = parseReport(
       await runCli(
-        ['scan', '--format', 'json', '--config', configPath, '--as-of', new Date(base - 1000).toISOString()],
+        ['scan', '--key-ids', '--format', 'json', '--config', configPath, '--as-of', new Date(base - 1000).toISOString()],
         { endpoint: moto.endpoint },
       ),
     );
@@ -335,7 +335,7 @@ describe('scan on moto with flags', () => {
 
   it('--days 30 overrides the window (not the rotation period)', async () => {
     const r = parseReport(
-      await runCli(['scan', '--format', 'json', '--config', configPath, '--days', '30'], { endpoint: moto.endpoint }),
+      await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--days', '30'], { endpoint: moto.endpoint }),
     );
     expect(r.settings).toEqual({ inactiveDays: 30 });
     expect(findingsOf(r, 'recent-45')).toEqual(['DORMANT-AWS-001', 'DORMANT-AWS-004']);
@@ -358,7 +358,7 @@ describe('scan on moto with flags', () => {
   });
 
   it('without the config, the glob-exempt users get their findings', async () => {
-    const r = parseReport(await runCli(['scan', '--format', 'json'], { endpoint: moto.endpoint }));
+    const r = parseReport(await runCli(['scan', '--key-ids', '--format', 'json'], { endpoint: moto.endpoint }));
     expect(identity(r, 'breakglass-admin')).toMatchObject({ state: 'inactive', exemptReason: null });
     expect(findingsOf(r, 'breakglass-admin')).toEqual(['DORMANT-AWS-001', 'DORMANT-AWS-004']);
     expect(findingsOf(r, 'vendor-bot')).toEqual(
@@ -394,7 +394,7 @@ describe('a user name with a comma', () => {
   for (const source of ['api', 'auto'] as const) {
     it(`is scanned with --source ${source}`, async () => {
       const r = parseReport(
-        await runCli(['scan', '--format', 'json', '--source', source], { endpoint: moto.endpoint }),
+        await runCli(['scan', '--key-ids', '--format', 'json', '--source', source], { endpoint: moto.endpoint }),
       );
       expect(identity(r, name)).toMatchObject({
         path: '/contractors/',

@@ -41,8 +41,8 @@ describe('the sources agree on one account', () => {
     dir = freshDir();
     configPath = writeConfig(dir, SCAN_CONFIG);
     const [r, a] = await Promise.all([
-      runCli(['scan', '--format', 'json', '--config', configPath, '--source', 'report'], { endpoint: moto.endpoint }),
-      runCli(['scan', '--format', 'json', '--config', configPath, '--source', 'api'], { endpoint: moto.endpoint }),
+      runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--source', 'report'], { endpoint: moto.endpoint }),
+      runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--source', 'api'], { endpoint: moto.endpoint }),
     ]);
     fromReport = parseReport(r);
     fromApi = parseReport(a);
@@ -96,7 +96,7 @@ describe('the sources agree on one account', () => {
     writeFileSync(file, csv);
     // No AWS settings at all: the file path needs no network.
     const offline = parseReport(
-      await runCli(['scan', '--format', 'json', '--config', configPath, '--from-report', file]),
+      await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--from-report', file]),
     );
     expect(offline.source).toBe('file');
     expect(offline.accounts).toEqual(fromApi.accounts);
@@ -163,8 +163,8 @@ describe('twin keys created in the same second', () => {
 
   it('get the same verdicts from the report and the API', async () => {
     const [r, a] = await Promise.all([
-      runCli(['scan', '--format', 'json', '--source', 'report'], { endpoint: moto.endpoint }),
-      runCli(['scan', '--format', 'json', '--source', 'api'], { endpoint: moto.endpoint }),
+      runCli(['scan', '--key-ids', '--format', 'json', '--source', 'report'], { endpoint: moto.endpoint }),
+      runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: moto.endpoint }),
     ]);
     const api = parseReport(a);
     expect(findingsOf(api, 'twin-status')).toEqual([`DORMANT-AWS-002 ${k1}`, `DORMANT-AWS-005 ${k1}`]);
@@ -194,7 +194,7 @@ describe('API source pagination', () => {
   });
 
   it('follows IsTruncated/Marker to the last page', async () => {
-    const r = parseReport(await runCli(['scan', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }));
+    const r = parseReport(await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }));
     expect(r.identities.map((i) => i.name)).toEqual(
       Array.from({ length: 10 }, (_, i) => `page-user-${String(i).padStart(2, '0')}`),
     );

@@ -16,8 +16,18 @@ import { Exemptions } from './exemptions.js';
 
 export { enabledRules, evaluate, ruleDays } from './evaluate.js';
 
+/**
+ * Which credentials named only by a report slot (`access_key_1`) get their real ids (DESIGN §7;
+ * AWS: one ListAccessKeys per user): every one (`all`), those of identities a credential-level
+ * action will be planned for (`actions`: what `plan` needs), or none (`scan` without --key-ids:
+ * the finding names the slot, whatever the number of findings).
+ */
+export type ResolveKeys = 'all' | 'actions' | 'none';
+
 export interface ScanOptions {
   config: Config;
+  /** Default `all`. */
+  resolveKeys?: ResolveKeys;
   /** Evaluate as of this instant (default: now). */
   now?: Date;
 }
@@ -36,15 +46,25 @@ interface ProviderPart {
   warnings: string[];
 }
 
-async function scanOne(provider: ScanProvider, config: Config, now: Date): Promise<ProviderPart> {
+async function scanOne(
+  provider: ScanProvider,
+  config: Config,
+  now: Date,
+  resolveKeys: ResolveKeys,
+): Promise<ProviderPart> {
   const inventory = await provider.collect();
   let evaluated = evaluate(inventory.identities, config, now);
   const flagged = evaluated.filter((e) => e.hits.length > 0);
   const warnings = [...inventory.warnings];
-  const unresolved = flagged
-    .filter((e) => e.hits.some((h) => h.hit.credential !== null && h.hit.credential.id === null))
-    .map((e) => e.identity);
-  warnings.push(...(await provider.enrich({ tags: flagged.map((e) => e.identity), unresolved })));
+  if (resolveKeys === 'actions') {
+    // Tags first: a tag exemption means no action, so no key of that identity needs its id.
+    warnings.push(...(await provider.enrich({ tags: flagged.map((e) => e.identity), unresolved: [] })));
+  }
+  const unresolved = flagged.filter((e) => needsKeyIds(e, resolveKeys, config)).map((e) => e.identity);
+  const tags = resolveKeys === 'actions' ? [] : flagged.map((e) => e.identity);
+  if (resolveKeys !== 'actions' || unresolved.length > 0) {
+    warnings.push(...(await provider.enrich({ tags, unresolved })));
+  }
   // Credential ids are known now: evaluate those identities again so messages and ids name them.
   if (unresolved.length > 0) {
     const again = new Map(evaluate(unresolved, config, now).map((e) => [e.identity, e]));
@@ -52,6 +72,26 @@ async function scanOne(provider: ScanProvider, config: Config, now: Date): Promi
   }
   const { identities, findings } = document(evaluated, config);
   return { inventory, identities, findings, warnings };
+}
+
+type Hit = Evaluated['hits'][number];
+const KEY_ACTIONS: readonly string[] = ['deactivate-key', 'delete-key'];
+/** A credential the source named only by its handle (a report slot). */
+const byHandle = (h: Hit) => h.hit.credential !== null && h.hit.credential.id === null;
+
+/**
+ * Whether to resolve this identity's handle-named keys. `actions` mirrors buildPlan: a key gets a
+ * credential-level action only when its identity is not exempt, not protected, not notify-only
+ * and has no identity-level verdict (that one subsumes its key actions).
+ */
+function needsKeyIds(e: Evaluated, resolveKeys: ResolveKeys, config: Config): boolean {
+  if (resolveKeys === 'none') return false;
+  if (resolveKeys === 'all') return e.hits.some(byHandle);
+  const i = e.identity;
+  if (e.exemptReason || new Exemptions(config.exempt).byTag(i)) return false;
+  if (i.isCaller || i.protectedReason || i.notifyOnlyReason) return false;
+  if (e.hits.some((h) => h.rule.scope === 'identity')) return false;
+  return e.hits.some((h) => byHandle(h) && KEY_ACTIONS.includes(h.rule.defaultAction));
 }
 
 function document(evaluated: Evaluated[], config: Config): { identities: ScannedIdentity[]; findings: Finding[] } {
@@ -86,6 +126,10 @@ function document(evaluated: Evaluated[], config: Config): { identities: Scanned
         ...(hit.credential && hit.credential.id === null && hit.credential.handle
           ? { credentialHandle: hit.credential.handle }
           : {}),
+        // The report slot stays named after resolution, with the key's creation time to match it by.
+        ...(hit.credential?.handle
+          ? { credentialSlot: hit.credential.handle, credentialCreatedAt: hit.credential.createdAt }
+          : {}),
         message: hit.message,
         lastActivityAt: hit.lastActivityAt,
         daysSinceActivity: hit.daysSinceActivity,
@@ -117,7 +161,7 @@ export async function scan(providers: ScanProvider | ScanProvider[], options: Sc
   const { config } = options;
   const list = Array.isArray(providers) ? providers : [providers];
   const parts: ProviderPart[] = [];
-  for (const p of list) parts.push(await scanOne(p, config, now));
+  for (const p of list) parts.push(await scanOne(p, config, now, options.resolveKeys ?? 'all'));
 
   const identities = parts.flatMap((p) => p.identities);
   const findings = parts.flatMap((p) => p.findings);

@@ -29,6 +29,10 @@ export interface Finding {
   credentialId: string | null;
   /** Set when the source named the credential only by a handle (`credentialId` is then that handle, not an id). */
   credentialHandle?: string;
+  /** The credential's report slot (`access_key_1`, `access_key_2`) when the source is a credential report. */
+  credentialSlot?: string;
+  /** With `credentialSlot`: the key's creation time (the report's last_rotated), what maps a slot to its key. */
+  credentialCreatedAt?: string | null;
   message: string;
   lastActivityAt: string | null;
   daysSinceActivity: number | null;

@@ -15,6 +15,8 @@ export const orgRunSettingsSchema = z.strictObject({
   /** The run's "now": every account is evaluated as of the same instant. */
   asOf: z.string().min(1),
   source: z.string().nullable(),
+  /** Which report-slot keys get their ids (engine/scan.ts ResolveKeys). */
+  resolveKeys: z.enum(['all', 'actions', 'none']),
 });
 export type OrgRunSettings = z.infer<typeof orgRunSettingsSchema>;
 

@@ -54,7 +54,8 @@ function oneLine(text: string, max = 160): string {
 
 async function exportSecurityHub(ctx: CommandContext, flags: ExportFlags): Promise<void> {
   const product = flags.productArn !== undefined ? parseProductArn(flags.productArn, ctx) : null;
-  const result = await runScan(ctx, flags);
+  // Security Hub resources are named by key id, so that a finding keeps its resource across runs.
+  const result = await runScan(ctx, flags, 'all');
   for (const w of result.warnings) ctx.log.warn(w);
   const partial = partialFailure(result, flags);
   // A partial scan is never sent as a whole one: nothing is exported unless --allow-partial.

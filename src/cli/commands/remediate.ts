@@ -82,7 +82,8 @@ export function planText(plan: Plan, notes: string[]): string {
 
 /** Scan, then store the scan and a plan in one transaction (nothing half-written). */
 export async function createPlan(ctx: CommandContext, store: Store, flags: ScanFlags, by: string) {
-  const result = await runScan(ctx, flags);
+  // The plan names every key it will act on by id (apply's re-check confirms it); others keep their slot.
+  const result = await runScan(ctx, flags, 'actions');
   for (const w of result.warnings) ctx.log.warn(w);
   const partial = partialFailure(result, flags);
   if (partial) throw partial;

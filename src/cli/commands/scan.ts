@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError, EXIT, type CloudError } from '../../errors.js';
 import { SEVERITY_ORDER, type ScanResult, type Severity } from '../../model/finding.js';
-import { partialScanError, scan } from '../../engine/scan.js';
+import { partialScanError, type ResolveKeys, scan } from '../../engine/scan.js';
 import { scanOrganization } from '../../engine/org-scan.js';
 import { mergeScans } from '../../engine/scan-merge.js';
 import { orgProgress } from '../org-progress.js';
@@ -23,6 +23,8 @@ export interface ScanFlags {
   failOn?: string;
   asOf?: string;
   allowPartial?: boolean;
+  /** Resolve every key named by report slot to its id (one ListAccessKeys per such user). */
+  keyIds?: boolean;
   /** --org only: share the accounts with `dormant worker` processes through the PostgreSQL queue. */
   workers?: boolean;
   /** --workers: resume this run (its stored outcomes are kept; only missing accounts are queued). */
@@ -36,6 +38,7 @@ export function addScanOptions(cmd: Command): Command {
     .option('--from-report <FILE>', 'read an exported credential report instead of AWS (no network)')
     .option('--as-of <ISO-TIME>', 'evaluate as if it were this time (audits of an old report); default now')
     .option('--allow-partial', 'accept a scan in which some accounts or projects could not be read (a warning each)')
+    .option('--key-ids', 'name access keys by id, not by report slot (one extra IAM call per user with a key finding)')
     .option('--workers', "with --org: share the accounts with 'dormant worker' processes (PostgreSQL store)")
     .option('--run-id <ID>', 'with --workers: resume this run; its finished accounts are not scanned again');
 }
@@ -66,6 +69,7 @@ async function queueFor(
   flags: ScanFlags,
   provider: string,
   now: Date,
+  resolveKeys: ResolveKeys,
 ): Promise<{ runner: AccountRunner; close(): Promise<void> } | null> {
   if (!flags.workers) {
     if (flags.runId !== undefined) throw new UsageError('--run-id resumes a run shared with workers; add --workers');
@@ -94,6 +98,7 @@ async function queueFor(
       inactiveDays: ctx.config.inactiveDays,
       asOf: now.toISOString(),
       source: flags.source ?? null,
+      resolveKeys,
     },
     timing: ctx.config.aws.organization,
     log: ctx.log,
@@ -102,7 +107,11 @@ async function queueFor(
 }
 
 /** Run a scan with the shared scan flags; used by scan, plan and demo. */
-export async function runScan(ctx: CommandContext, flags: ScanFlags): Promise<ScanResult> {
+export async function runScan(
+  ctx: CommandContext,
+  flags: ScanFlags,
+  resolveKeys: ResolveKeys = flags.keyIds ? 'all' : 'none',
+): Promise<ScanResult> {
   if (flags.days !== undefined) ctx.config.inactiveDays = parseIntFlag('--days', flags.days, 1, 3650);
   if (ctx.flags.org && flags.fromReport !== undefined) {
     throw new UsageError('--from-report reads one exported credential report; it cannot be combined with --org');
@@ -115,7 +124,7 @@ export async function runScan(ctx: CommandContext, flags: ScanFlags): Promise<Sc
       documents.push(
         await scan(
           open.sessions.map((s) => s.scanner),
-          { config: ctx.config, now },
+          { config: ctx.config, now, resolveKeys },
         ),
       );
     }
@@ -125,12 +134,13 @@ export async function runScan(ctx: CommandContext, flags: ScanFlags): Promise<Sc
         quiet: Boolean(ctx.flags.quiet),
         log: ctx.log,
       });
-      const queue = await queueFor(ctx, flags, org.provider, now);
+      const queue = await queueFor(ctx, flags, org.provider, now, resolveKeys);
       let result: ScanResult;
       try {
         result = await scanOrganization(org, {
           config: ctx.config,
           now,
+          resolveKeys,
           ...(progress ? { progress } : {}),
           ...(queue ? { runner: queue.runner } : {}),
         });

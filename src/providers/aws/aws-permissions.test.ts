@@ -23,7 +23,13 @@ function commandsIn(file: string): string[] {
   return [...new Set([...sent, ...paged])].filter((c) => c !== 'GetCallerIdentity');
 }
 
-const SCAN_FILES = ['aws-api-source.ts', 'aws-report-source.ts', 'aws-provider.ts', 'aws-role-scan.ts'];
+const SCAN_FILES = [
+  'aws-api-source.ts',
+  'aws-report-source.ts',
+  'aws-provider.ts',
+  'aws-role-scan.ts',
+  'aws-user-tags.ts',
+];
 const EVIDENCE_FILES = ['aws-cloudtrail-evidence.ts', 'aws-access-advisor-evidence.ts'];
 const EXPORT_FILES = ['aws-securityhub.ts'];
 /** What --org adds: the Organization listing and the member role's AssumeRole. */

@@ -16,6 +16,7 @@ import { isAccessDenied, isNoSuchEntity, toCloudError } from './aws-errors.js';
 import { parseCredentialReport } from './aws-credential-report.js';
 import { ReportUnavailableError, fetchCredentialReport } from './aws-report-source.js';
 import { collectRoles } from './aws-role-scan.js';
+import { tagsInBulk } from './aws-user-tags.js';
 
 export type AwsSource = 'auto' | 'report' | 'api';
 
@@ -31,6 +32,8 @@ export interface AwsProviderOptions {
 
 export class AwsProvider implements ScanProvider {
   readonly name = 'aws';
+  /** Users in the collected inventory: decides whether GAAD pages are fewer calls than ListUserTags. */
+  private userCount = 0;
 
   constructor(
     readonly aws: AwsClients,
@@ -52,6 +55,7 @@ export class AwsProvider implements ScanProvider {
       inventory.warnings.push(...roles.warnings);
     }
     for (const identity of inventory.identities) markProtected(identity, inventory.caller);
+    this.userCount = inventory.identities.filter((i) => i.kind !== 'role').length;
     return inventory;
   }
 
@@ -122,13 +126,18 @@ export class AwsProvider implements ScanProvider {
     const warnings: string[] = [];
     const limit = pLimit(this.aws.settings.concurrency);
     const slotUsers = new Set(request.unresolved);
-    const users = [...new Set([...request.tags, ...request.unresolved])];
+    // GAAD pages when they are fewer calls; what is left (or everything, GAAD denied) by ListUserTags.
+    const bulk = await tagsInBulk(this.aws, request.tags, this.userCount);
+    warnings.push(...bulk.warnings);
+    const tagUsers = bulk.remaining;
+    const tagSet = new Set(tagUsers);
+    const users = [...new Set([...tagUsers, ...request.unresolved])];
     let deniedTags = 0;
     await Promise.all(
       users.map((identity) =>
         limit(async () => {
           const jobs: Promise<void>[] = [];
-          if (request.tags.includes(identity)) {
+          if (tagSet.has(identity)) {
             jobs.push(
               this.readTags(identity).catch((err: unknown) => {
                 if (isAccessDenied(err)) deniedTags++;

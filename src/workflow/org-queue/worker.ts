@@ -61,7 +61,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const outcome = await scanAccount(
         org,
         { id: job.account, name: job.name },
-        { config, now: new Date(settings.asOf) },
+        { config, now: new Date(settings.asOf), resolveKeys: settings.resolveKeys },
       );
       const first = await saveOutcome(store.db, job.runId, outcome, me);
       await boss.send(doneQueue(job.runId), { kind: 'done', account: job.account });
