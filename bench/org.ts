@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { type RunningCli, runCli, startCli } from '../test/support/cli.js';
 import { startFaultProxy } from '../test/support/faultProxy.js';
 import { activeSeedUser, staleSeedUser } from '../test/support/identities.js';
-import { MOTO_ACCOUNT_ID, awsTestEnv } from '../test/support/moto.js';
-import { type OrgMoto, buildOrg, startOrgMoto } from '../test/support/orgWorld.js';
+import { MOTO_ACCOUNT_ID, type MotoServer, awsTestEnv, startMoto } from '../test/support/moto.js';
+import { buildOrg } from '../test/support/motoOrg.js';
 import { freshPgDatabase } from '../test/support/pg.js';
 import { type BenchOutcome, type Goal, fmtMs, table } from './bench-util.js';
 import { syntheticAccount } from './scan-seed.js';
@@ -97,7 +97,7 @@ async function naiveOrg(endpoint: string, accounts: string[]): Promise<{ ms: num
   return { ms: Date.now() - t0, calls };
 }
 
-async function callsPerAccount(moto: OrgMoto, accounts: string[]): Promise<number> {
+async function callsPerAccount(moto: MotoServer, accounts: string[]): Promise<number> {
   let total = 0;
   for (const a of accounts) total += (await moto.calls(a)).iam;
   return total / accounts.length;
@@ -111,7 +111,7 @@ async function timedCli(args: string[], endpoint: string, cwd: string, timeoutMs
 }
 
 async function orgBench(dir: string, members: number, usersPer: number, log: (s: string) => void) {
-  const moto = await startOrgMoto();
+  const moto = await startMoto();
   try {
     log(`building an organization of ${members} accounts × ${usersPer} users`);
     const org = await buildOrg(moto, {
@@ -182,7 +182,7 @@ async function orgBench(dir: string, members: number, usersPer: number, log: (s:
 }
 
 async function bigAccountBench(dir: string, users: number, log: (s: string) => void) {
-  const moto = await startOrgMoto();
+  const moto = await startMoto();
   const proxy = await startFaultProxy(moto.endpoint, { onRequest: () => ({ delayMs: 50 }) });
   try {
     await moto.seed({ users: syntheticAccount(users, { seed: 7, now: Date.now() }).users });

@@ -6,6 +6,7 @@
 // then plan and apply across three accounts with the guards counting per account.
 import {
   DeleteRoleCommand,
+  DeleteRolePolicyCommand,
   GetLoginProfileCommand,
   IAMClient,
   UpdateAssumeRolePolicyCommand,
@@ -15,11 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanResult } from '../src/model/finding.js';
 import { type CliExit, type Workspace, describeRun, runInWorkspace } from './support/cli.js';
 import { activeSeedUser, staleSeedUser } from './support/identities.js';
-import { MOTO_ACCOUNT_ID, awsTestEnv } from './support/moto.js';
-import { type BuiltOrg, type OrgMoto, buildOrg, startOrgMoto } from './support/orgWorld.js';
+import { MOTO_ACCOUNT_ID, type MotoServer, awsTestEnv, startMoto } from './support/moto.js';
+import { type BuiltOrg, MEMBER_ROLE_POLICY_NAME, buildOrg } from './support/motoOrg.js';
 import { freshDir, writeConfig } from './scan-helpers.js';
 
-let moto: OrgMoto;
+let moto: MotoServer;
 let org: BuiltOrg;
 const ws: Workspace = { cwd: '', db: '' };
 
@@ -80,7 +81,7 @@ const inactiveByAccount = (doc: ScanResult): Record<string, string[]> => {
 };
 
 beforeAll(async () => {
-  moto = await startOrgMoto();
+  moto = await startMoto();
   org = await buildOrg(moto, {
     ous: [{ name: 'prod' }, { name: 'data', parent: 'prod' }, { name: 'dev' }, { name: 'sandbox' }],
     managementUsers: [staleSeedUser('mgmt-stale'), activeSeedUser('mgmt-admin')],
@@ -172,6 +173,9 @@ describe('scan --org', () => {
   it('lists a member whose role is missing, and one whose trust expects another external id, as failures of their own', async () => {
     // Made while moto still lets anything assume anything; then AssumeRole is checked as AWS does.
     const sandbox3 = await memberIam(id('sandbox-3'));
+    await sandbox3.send(
+      new DeleteRolePolicyCommand({ RoleName: 'OrganizationAccountAccessRole', PolicyName: MEMBER_ROLE_POLICY_NAME }),
+    );
     await sandbox3.send(new DeleteRoleCommand({ RoleName: 'OrganizationAccountAccessRole' }));
     sandbox3.destroy();
     const prodLake = await memberIam(id('prod-lake'));

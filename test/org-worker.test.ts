@@ -6,16 +6,25 @@
 // reached through a latency proxy, so that each takes long enough to be killed in the middle.
 import net from 'node:net';
 import pg from 'pg';
+import PgBoss from 'pg-boss';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountOutcome } from '../src/engine/org-scan.js';
+import { UsageError } from '../src/errors.js';
 import type { ScanResult } from '../src/model/finding.js';
+import { type OrgRunSettings, saveOutcome } from '../src/store/org-runs.js';
+import { Store } from '../src/store/store.js';
+import { queueRunner } from '../src/workflow/org-queue/coordinator.js';
+import { SCAN_QUEUE, doneQueue, jobSchema } from '../src/workflow/org-queue/queue.js';
 import { type RunningCli, describeRun, runCli, startCli } from './support/cli.js';
 import { type FaultProxy, startFaultProxy } from './support/faultProxy.js';
 import { activeSeedUser, staleSeedUser } from './support/identities.js';
-import { type BuiltOrg, type OrgMoto, buildOrg, startOrgMoto } from './support/orgWorld.js';
+import { type BuiltOrg, buildOrg } from './support/motoOrg.js';
+import { type MotoServer, startMoto } from './support/moto.js';
 import { type FreshPgDatabase, freshPgDatabase } from './support/pg.js';
 import { freshDir, writeConfig } from './scan-helpers.js';
 
-let moto: OrgMoto;
+let moto: MotoServer;
 let slow: FaultProxy;
 let org: BuiltOrg;
 let db: FreshPgDatabase;
@@ -25,7 +34,7 @@ const running: RunningCli[] = [];
 const MEMBERS = 8;
 
 beforeAll(async () => {
-  moto = await startOrgMoto();
+  moto = await startMoto();
   org = await buildOrg(moto, {
     accounts: Array.from({ length: MEMBERS }, (_, i) => ({
       name: `member-${i}`,
@@ -57,8 +66,8 @@ function start(args: string[], url = db.url): RunningCli {
   return r;
 }
 
-async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: db.url });
+async function query<T>(sql: string, params: unknown[] = [], url = db.url): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows as T[];
@@ -211,4 +220,94 @@ describe('dormant worker', () => {
     );
     expect((JSON.parse(s.stdout) as ScanResult).accounts).toHaveLength(MEMBERS + 1);
   }, 90_000);
+});
+
+// The coordinator on its own, with a stand-in worker on the same queue: the "no worker yet"
+// notice, an account whose every attempt failed (dead-lettered: a failure outcome naming the
+// attempts and the rerun), the run's done queue dropped at the end, and a resume with other
+// settings refused.
+describe('the queue coordinator', () => {
+  it('says when no worker takes jobs, turns a job that failed every attempt into a failure, and refuses other settings on resume', async () => {
+    const own = await freshPgDatabase();
+    const store = await Store.open(own.url);
+    const lines: string[] = [];
+    const log = pino(
+      { level: 'info' },
+      { write: (s: string) => void lines.push((JSON.parse(s) as { msg: string }).msg) },
+    );
+    const settings: OrgRunSettings = {
+      provider: 'aws',
+      inactiveDays: 90,
+      asOf: '2026-11-30T12:00:00.000Z',
+      source: null,
+      resolveKeys: 'none',
+    };
+    const runId = 'run-coordinatortest';
+    const accounts = [
+      { id: '111111111111', name: 'fine' },
+      { id: '222222222222', name: 'crashes' },
+    ];
+    const timing = { jobTimeoutSeconds: 5, retryLimit: 1 };
+    const finished: [string, boolean][] = [];
+    const progress = {
+      start: () => undefined,
+      stop: () => undefined,
+      done: (a: { id: string }, failed: boolean) => void finished.push([a.id, failed]),
+    };
+    const stand = new PgBoss({ connectionString: own.url, schema: 'dormant_queue', max: 2 });
+    try {
+      const run = queueRunner({ store, url: own.url, runId, settings, timing, log, idleNoticeMs: 400 })(
+        accounts,
+        progress,
+      );
+      const notice = `no dormant worker has taken a job of run ${runId} yet; start one: dormant worker --db <the same postgres:// URL>`;
+      await until('the no-worker notice', async () => lines.includes(notice), 10_000);
+
+      const attempts = new Map<string, number>();
+      await stand.start();
+      await stand.work(SCAN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+        const data = jobSchema.parse(job!.data);
+        attempts.set(data.account, (attempts.get(data.account) ?? 0) + 1);
+        if (data.name === 'crashes') throw new Error('worker crashed');
+        const result = { accounts: [data.account], identities: [] } as unknown as ScanResult;
+        await saveOutcome(store.db, runId, { account: data.account, result }, 'stand-in');
+        await stand.send(doneQueue(runId), { kind: 'done', account: data.account });
+      });
+      const out: AccountOutcome[] = await run;
+
+      expect(out.map((o) => o.account)).toEqual(['111111111111', '222222222222']);
+      expect('result' in out[0]! && out[0].result.accounts).toEqual(['111111111111']);
+      expect('failure' in out[1]! && out[1].failure.reason).toBe(
+        `no worker finished the scan of account 222222222222 (crashes) after 2 attempts; see the workers' logs, then rerun with --run-id ${runId} to resume`,
+      );
+      expect(attempts.get('222222222222')).toBe(2);
+      expect(finished.sort()).toEqual([
+        ['111111111111', false],
+        ['222222222222', true],
+      ]);
+      expect(lines.filter((l) => l === notice)).toHaveLength(1);
+      const left = await query('select name from dormant_queue.queue where name = $1', [doneQueue(runId)], own.url);
+      expect(left).toEqual([]);
+
+      const other = queueRunner({
+        store,
+        url: own.url,
+        runId,
+        settings: { ...settings, inactiveDays: 30 },
+        timing,
+        log,
+      });
+      const refused = await other(accounts, undefined).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(UsageError);
+      expect((refused as Error).message).toMatch(
+        new RegExp(
+          `^run ${runId} was started with other settings \\(.+\\); rerun it with the same flags, or start a new run without --run-id$`,
+        ),
+      );
+    } finally {
+      await stand.stop({ graceful: false, wait: true }).catch(() => undefined);
+      await store.close();
+      await own.drop();
+    }
+  }, 60_000);
 });

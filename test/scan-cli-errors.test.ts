@@ -103,12 +103,26 @@ describe.concurrent('bad input: exit 2 and one clear line', () => {
   });
 
   it('--days abc', async () => {
-    const run = await runCli(['scan', '--key-ids', '--days', 'abc', '--from-report', join(FIXTURES, 'report-real.csv')]);
+    const run = await runCli([
+      'scan',
+      '--key-ids',
+      '--days',
+      'abc',
+      '--from-report',
+      join(FIXTURES, 'report-real.csv'),
+    ]);
     expectOneLineError(run, 2, '--days', 'whole number', "'abc'");
   });
 
   it('--from-report with --source api', async () => {
-    const run = await runCli(['scan', '--key-ids', '--source', 'api', '--from-report', join(FIXTURES, 'report-real.csv')]);
+    const run = await runCli([
+      'scan',
+      '--key-ids',
+      '--source',
+      'api',
+      '--from-report',
+      join(FIXTURES, 'report-real.csv'),
+    ]);
     expectOneLineError(run, 2, '--from-report', '--source api');
   });
 
@@ -121,7 +135,9 @@ describe.concurrent('bad input: exit 2 and one clear line', () => {
 
 describe.concurrent('output options on moto', () => {
   it('--fail-on medium with findings exits 1 and still prints the report', async () => {
-    const run = await runCli(['scan', '--key-ids', '--format', 'json', '--fail-on', 'medium'], { endpoint: moto.endpoint });
+    const run = await runCli(['scan', '--key-ids', '--format', 'json', '--fail-on', 'medium'], {
+      endpoint: moto.endpoint,
+    });
     const r = parseReport(run, 1);
     expect(verdicts(r)).toEqual(expectedVerdicts());
     expect(run.stderr).not.toMatch(/error/i);
@@ -149,7 +165,10 @@ describe.concurrent('output options on moto', () => {
   it('--output FILE replaces an existing file, and --format wins over the extension', async () => {
     const cwd = freshDir();
     writeConfig(cwd, 'old content\n', 'out.txt');
-    const run = await runCli(['scan', '--key-ids', '--format', 'csv', '--output', 'out.txt'], { endpoint: moto.endpoint, cwd });
+    const run = await runCli(['scan', '--key-ids', '--format', 'csv', '--output', 'out.txt'], {
+      endpoint: moto.endpoint,
+      cwd,
+    });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toBe('');
     expect(readdirSync(cwd)).toEqual(['out.txt']);
@@ -158,7 +177,10 @@ describe.concurrent('output options on moto', () => {
 
   it('--output into a directory that does not exist fails cleanly (exit 2) and leaves nothing', async () => {
     const cwd = freshDir();
-    const run = await runCli(['scan', '--key-ids', '--output', 'no-such-dir/report.json'], { endpoint: moto.endpoint, cwd });
+    const run = await runCli(['scan', '--key-ids', '--output', 'no-such-dir/report.json'], {
+      endpoint: moto.endpoint,
+      cwd,
+    });
     // The scan's own warnings may come first; the error is the last line.
     expect(run.status).toBe(2);
     expect(run.stderr).not.toMatch(/^\s+at /m);

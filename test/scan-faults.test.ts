@@ -102,7 +102,9 @@ describe.concurrent('AccessDenied on the credential report', () => {
 
   it('--source report exits 3 naming iam:GetCredentialReport', async () => {
     await withFaultProxy({ onRequest: denyReport }, async (proxy) => {
-      const run = await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'report'], { endpoint: proxy.url });
+      const run = await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'report'], {
+        endpoint: proxy.url,
+      });
       expectOneLineError(run, 3, 'iam:GetCredentialReport', 'denied', 'AccessDenied', 'dormant permissions');
       expect(run.stdout).toBe('');
       expect(count(proxy, 'ListUsers')).toBe(0);
@@ -129,7 +131,9 @@ describe.concurrent('network and service failures', () => {
             : undefined,
       },
       async (proxy) => {
-        const r = parseReport(await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }));
+        const r = parseReport(
+          await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }),
+        );
         expect(r.source).toBe('api');
         expectCorrect(r);
         expect(count(proxy, 'ListUsers')).toBe(3);
@@ -214,7 +218,9 @@ describe.concurrent('network and service failures', () => {
             : undefined,
       },
       async (proxy) => {
-        const r = parseReport(await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }));
+        const r = parseReport(
+          await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }),
+        );
         expectCorrect(r);
       },
     );

@@ -43,7 +43,10 @@ beforeAll(async () => {
   const dir = freshDir();
   configPath = writeConfig(dir, SCAN_CONFIG);
   report = parseReport(
-    await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath], { endpoint: moto.endpoint, cwd: dir }),
+    await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath], {
+      endpoint: moto.endpoint,
+      cwd: dir,
+    }),
   );
 });
 
@@ -312,7 +315,9 @@ describe('scan on moto with flags', () => {
   it('treats exactly 90 days as outside the window and one second less as inside (--as-of)', async () => {
     const at = new Date(base).toISOString();
     const exact = parseReport(
-      await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--as-of', at], { endpoint: moto.endpoint }),
+      await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--as-of', at], {
+        endpoint: moto.endpoint,
+      }),
     );
     expect(exact.generatedAt).toBe(agoFrom(base, 0));
     expect(findingsOf(exact, 'edge-90')).toEqual(['DORMANT-AWS-001', 'DORMANT-AWS-004']);
@@ -323,7 +328,16 @@ describe('scan on moto with flags', () => {
 
     const before = parseReport(
       await runCli(
-        ['scan', '--key-ids', '--format', 'json', '--config', configPath, '--as-of', new Date(base - 1000).toISOString()],
+        [
+          'scan',
+          '--key-ids',
+          '--format',
+          'json',
+          '--config',
+          configPath,
+          '--as-of',
+          new Date(base - 1000).toISOString(),
+        ],
         { endpoint: moto.endpoint },
       ),
     );
@@ -335,7 +349,9 @@ describe('scan on moto with flags', () => {
 
   it('--days 30 overrides the window (not the rotation period)', async () => {
     const r = parseReport(
-      await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--days', '30'], { endpoint: moto.endpoint }),
+      await runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--days', '30'], {
+        endpoint: moto.endpoint,
+      }),
     );
     expect(r.settings).toEqual({ inactiveDays: 30 });
     expect(findingsOf(r, 'recent-45')).toEqual(['DORMANT-AWS-001', 'DORMANT-AWS-004']);

@@ -41,8 +41,12 @@ describe('the sources agree on one account', () => {
     dir = freshDir();
     configPath = writeConfig(dir, SCAN_CONFIG);
     const [r, a] = await Promise.all([
-      runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--source', 'report'], { endpoint: moto.endpoint }),
-      runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--source', 'api'], { endpoint: moto.endpoint }),
+      runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--source', 'report'], {
+        endpoint: moto.endpoint,
+      }),
+      runCli(['scan', '--key-ids', '--format', 'json', '--config', configPath, '--source', 'api'], {
+        endpoint: moto.endpoint,
+      }),
     ]);
     fromReport = parseReport(r);
     fromApi = parseReport(a);
@@ -70,6 +74,30 @@ describe('the sources agree on one account', () => {
     expect(fromReport.summary).toEqual(fromApi.summary);
     const reasons = (r: JsonReport) => Object.fromEntries(r.identities.map((i) => [i.name, i.exemptReason]));
     expect(reasons(fromReport)).toEqual(reasons(fromApi));
+  });
+
+  it('without --key-ids the report source names keys by slot and agrees with the API by slot', async () => {
+    const bySlot = parseReport(
+      await runCli(['scan', '--format', 'json', '--config', configPath, '--source', 'report'], {
+        endpoint: moto.endpoint,
+      }),
+    );
+    type Slotted = JsonReport['findings'][number] & { credentialSlot?: string };
+    const keyed = (r: JsonReport) => (r.findings as Slotted[]).filter((f) => f.credentialSlot !== undefined);
+    expect(keyed(bySlot).length).toBeGreaterThan(0);
+    for (const f of keyed(bySlot)) expect(f.credentialId).toBe(f.credentialSlot);
+    // --key-ids keeps the slot beside the id: the same report, read both ways, gives the same
+    // (rule, user, slot) triples, and (above) the id-named ones are the API's.
+    const triples = (r: JsonReport) =>
+      (r.findings as Slotted[])
+        .map((f) => `${f.ruleId}|${f.identityName}|${f.credentialSlot ?? f.credentialId ?? ''}`)
+        .sort();
+    expect(triples(bySlot)).toEqual(triples(fromReport));
+    for (const f of keyed(fromReport)) expect(f.credentialId).toMatch(/^AKIA/);
+    // The API source knows ids and has no slots.
+    expect(keyed(fromApi)).toEqual([]);
+    expect(states(bySlot)).toEqual(states(fromApi));
+    expect(bySlot.summary).toEqual(fromApi.summary);
   });
 
   it('both match the expected verdicts', () => {
@@ -194,7 +222,9 @@ describe('API source pagination', () => {
   });
 
   it('follows IsTruncated/Marker to the last page', async () => {
-    const r = parseReport(await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }));
+    const r = parseReport(
+      await runCli(['scan', '--key-ids', '--format', 'json', '--source', 'api'], { endpoint: proxy.url }),
+    );
     expect(r.identities.map((i) => i.name)).toEqual(
       Array.from({ length: 10 }, (_, i) => `page-user-${String(i).padStart(2, '0')}`),
     );

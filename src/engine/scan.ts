@@ -56,15 +56,10 @@ async function scanOne(
   let evaluated = evaluate(inventory.identities, config, now);
   const flagged = evaluated.filter((e) => e.hits.length > 0);
   const warnings = [...inventory.warnings];
-  if (resolveKeys === 'actions') {
-    // Tags first: a tag exemption means no action, so no key of that identity needs its id.
-    warnings.push(...(await provider.enrich({ tags: flagged.map((e) => e.identity), unresolved: [] })));
-  }
+  // Tags first: a tag exemption means no finding, so no key of that identity needs its id.
+  warnings.push(...(await provider.enrich({ tags: flagged.map((e) => e.identity), unresolved: [] })));
   const unresolved = flagged.filter((e) => needsKeyIds(e, resolveKeys, config)).map((e) => e.identity);
-  const tags = resolveKeys === 'actions' ? [] : flagged.map((e) => e.identity);
-  if (resolveKeys !== 'actions' || unresolved.length > 0) {
-    warnings.push(...(await provider.enrich({ tags, unresolved })));
-  }
+  if (unresolved.length > 0) warnings.push(...(await provider.enrich({ tags: [], unresolved })));
   // Credential ids are known now: evaluate those identities again so messages and ids name them.
   if (unresolved.length > 0) {
     const again = new Map(evaluate(unresolved, config, now).map((e) => [e.identity, e]));
@@ -80,15 +75,16 @@ const KEY_ACTIONS: readonly string[] = ['deactivate-key', 'delete-key'];
 const byHandle = (h: Hit) => h.hit.credential !== null && h.hit.credential.id === null;
 
 /**
- * Whether to resolve this identity's handle-named keys. `actions` mirrors buildPlan: a key gets a
+ * Whether to resolve this identity's handle-named keys (never for an exempt one: it has no
+ * findings). `actions` mirrors buildPlan: a key gets a
  * credential-level action only when its identity is not exempt, not protected, not notify-only
  * and has no identity-level verdict (that one subsumes its key actions).
  */
 function needsKeyIds(e: Evaluated, resolveKeys: ResolveKeys, config: Config): boolean {
   if (resolveKeys === 'none') return false;
-  if (resolveKeys === 'all') return e.hits.some(byHandle);
   const i = e.identity;
   if (e.exemptReason || new Exemptions(config.exempt).byTag(i)) return false;
+  if (resolveKeys === 'all') return e.hits.some(byHandle);
   if (i.isCaller || i.protectedReason || i.notifyOnlyReason) return false;
   if (e.hits.some((h) => h.rule.scope === 'identity')) return false;
   return e.hits.some((h) => byHandle(h) && KEY_ACTIONS.includes(h.rule.defaultAction));

@@ -150,6 +150,9 @@ export class Store {
         const pool = new pg.Pool({ connectionString: location.target, max: 4, connectionTimeoutMillis: 10_000 });
         // An idle client error (the server went away) must not crash the process.
         pool.on('error', () => undefined);
+        // Nor may one that dies while checked out between queries (the pool listens only to idle
+        // clients): its next query fails with the error, which the caller reports in one line.
+        pool.on('connect', (client) => client.on('error', () => undefined));
         db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       }
     } catch (err) {

@@ -1,7 +1,9 @@
 // Test harness: starts moto (the AWS emulator) with moto_launcher.py and wraps
 // its control API (seed users fast, backdate timestamps, reset) for tests and
 // benchmarks; for tests, `useMoto` runs one moto for a test file, and the IAM probes
-// read what a test changed. See DESIGN.md §6.
+// read what a test changed. For Organizations (motoOrg.ts): seeding any account, AssumeRole
+// checked against trust policies on request, per-account IAM faults and call counts
+// (moto_org_ext.py). See DESIGN.md §6 and §8.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
@@ -61,9 +63,15 @@ export interface SeedRole {
   description?: string;
   /** 3600 (the default) to 43200. */
   maxSessionDuration?: number;
+  /** Replace a role of the same name if there is one (e.g. the role CreateAccount made). */
+  replace?: boolean;
+  /** Inline policies put on the role (PutRolePolicy): policy name -> policy document. */
+  inlinePolicies?: Record<string, Record<string, unknown>>;
 }
 
 export interface SeedBody {
+  /** The account whose IAM to seed (12 digits). Defaults to MOTO_ACCOUNT_ID. */
+  account?: string;
   users?: SeedUser[];
   roles?: SeedRole[];
 }
@@ -114,8 +122,23 @@ export interface BackdateRole {
 }
 
 export interface BackdateBody {
+  /** The account whose IAM to change (12 digits). Defaults to MOTO_ACCOUNT_ID. */
+  account?: string;
   users?: BackdateUser[];
   roles?: BackdateRole[];
+}
+
+/** Per-account IAM faults (moto_org_ext.py /faults). */
+export type FaultsBody =
+  /** throttle: the next N IAM requests of the account answer Throttling (0 clears); deny: every one answers AccessDenied until false. */
+  | { account: string; throttle?: number; deny?: boolean }
+  /** Drops every fault of every account. */
+  | { clear: true };
+
+/** IAM requests made with keys of one account since the last reset (faulted ones included). */
+export interface MotoCalls {
+  iam: number;
+  byAction: Record<string, number>;
 }
 
 export interface MotoServer {
@@ -125,8 +148,14 @@ export interface MotoServer {
   control: string;
   seed(body: SeedBody): Promise<SeedResult>;
   backdate(body: BackdateBody): Promise<void>;
-  /** Clears every moto backend (all IAM users, keys, reports…). */
+  /** Clears every moto backend (all IAM users, keys, reports…), trust checks, faults and counts. */
   reset(): Promise<void>;
+  /** true: AssumeRole checked against the role's trust policy, as AWS does; false (the default): anything goes. */
+  trust(enforce: boolean): Promise<void>;
+  faults(body: FaultsBody): Promise<void>;
+  calls(account: string): Promise<MotoCalls>;
+  /** Zeroes every account's call counts. */
+  resetCalls(): Promise<void>;
   /** Stops the server; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -290,6 +319,18 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     async reset(): Promise<void> {
       await post(ready.control, '/reset', {});
     },
+    async trust(enforce: boolean): Promise<void> {
+      await post(ready.control, '/trust', { enforce });
+    },
+    async faults(body: FaultsBody): Promise<void> {
+      await post(ready.control, '/faults', body);
+    },
+    async calls(account: string): Promise<MotoCalls> {
+      return (await post(ready.control, '/calls', { account })) as MotoCalls;
+    },
+    async resetCalls(): Promise<void> {
+      await post(ready.control, '/calls', { reset: true });
+    },
     stop,
   };
 }
@@ -344,6 +385,10 @@ export function useMoto(options: { resetEach?: boolean } = {}): MotoForFile {
     seed: (body) => started().seed(body),
     backdate: (body) => started().backdate(body),
     reset: () => started().reset(),
+    trust: (enforce) => started().trust(enforce),
+    faults: (body) => started().faults(body),
+    calls: (account) => started().calls(account),
+    resetCalls: () => started().resetCalls(),
     stop: () => started().stop(),
   };
   const iam = {

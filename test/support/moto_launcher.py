@@ -15,15 +15,16 @@ SIGTERM/SIGINT.
 
 Control endpoints (POST, JSON in/out; any error -> 400 {"error": "..."}):
 
-  /seed      {"users"?:[{"name", "path"?, "createDate"?, "password"?,
+  /seed      {"account"?, "users"?:[{"name", "path"?, "createDate"?, "password"?,
                          "passwordLastUsed"?, "tags"?, "keys"?:[{"createDate"?,
                          "lastUsed"?, "status"?, "service"?, "region"?}]}],
               "roles"?:[{"name", "path"?, "createDate"?, "lastUsed"?,
                          "lastUsedRegion"?, "trustPolicy"?, "tags"?,
-                         "description"?, "maxSessionDuration"?}]}
+                         "description"?, "maxSessionDuration"?, "replace"?,
+                         "inlinePolicies"?}]}
              -> {"users":[{"name", "arn", "keys":["AKIA..."]}],
                  "roles":[{"name", "arn", "id"}]}
-  /backdate  {"users"?:[{"name", "createDate"?, "passwordLastUsed"?,
+  /backdate  {"account"?, "users"?:[{"name", "createDate"?, "passwordLastUsed"?,
                          "keys"?:[{"id", "createDate"?, "lastUsed"?,
                                    "service"?, "region"?}]}],
               "roles"?:[{"name", "createDate"?, "lastUsed"?,
@@ -34,7 +35,18 @@ GetAccountAuthorizationDetails show it; null clears it, like a role never
 used); "trustPolicy" is its trust policy document (default: the account's root
 may assume it). moto itself also sets a role's last use to "now" whenever a
 session of it makes a request, as AWS does.
-  /reset     {} -> {}   (clears all moto state, like /moto-api/reset)
+  /reset     {} -> {}   (clears all moto state, like /moto-api/reset, and
+             moto_org_ext.py's trust checks, faults and counts)
+  /trust, /faults, /calls   see moto_org_ext.py (AssumeRole trust checks,
+             per-account IAM faults, IAM calls per account; the moto server
+             runs behind its WSGI middleware, see Server below)
+
+"account" (12 digits, default 123456789012, moto's account for unknown keys)
+picks the account whose IAM /seed and /backdate act on: a member account of
+an Organization made through moto's API, reached by AssumeRole into it. A
+role's "replace": true replaces a role of that name if there is one (the role
+moto's CreateAccount makes, say); "inlinePolicies" maps policy names to policy
+documents (objects) put on the role, as PutRolePolicy does.
 
 Timestamps are ISO 8601 strings. Offsets are honoured; strings without an
 offset are taken as UTC. They are stored as *naive UTC* datetimes, which is
@@ -72,8 +84,15 @@ DEFAULT_KEY_REGION = "us-east-1"
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 from moto.iam.models import AccessKeyLastUsed, iam_backends  # noqa: E402
+from moto.iam.policy_validation import IAMPolicyDocumentValidator  # noqa: E402
 from moto.moto_api._internal.models import moto_api_backend  # noqa: E402
+from moto.moto_server import threaded_moto_server  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
+
+# Import the extension beside this file without leaving a __pycache__ in the checkout.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import moto_org_ext  # noqa: E402
 
 
 def install_fast_key_lookup() -> None:
@@ -118,6 +137,18 @@ class BadRequest(Exception):
 def backend() -> Any:
     # Always look the backend up: a reset may replace its state.
     return iam_backends[ACCOUNT_ID]["global"]
+
+
+def account_backend(body: dict[str, Any]) -> tuple[str, Any]:
+    """The account a /seed or /backdate names (popped from the body) and its IAM backend."""
+    if "account" not in body:
+        # backend() (not iam_backends[ACCOUNT_ID]) so launchers that wrap this one and swap
+        # backend() keep working.
+        return ACCOUNT_ID, backend()
+    account = body.pop("account")
+    if not isinstance(account, str) or not moto_org_ext.ACCOUNT.match(account):
+        raise BadRequest(f"account: expected 12 digits, got {account!r}")
+    return account, iam_backends[account]["global"]
 
 
 # ---------------------------------------------------------------- validation
@@ -184,12 +215,12 @@ def make_last_used(when: datetime | None, service: Any, region: Any, field: str)
 
 
 def seed(body: dict[str, Any]) -> dict[str, Any]:
-    check_keys(body, {"users", "roles"}, "body")
+    check_keys(body, {"account", "users", "roles"}, "body")
     if "users" not in body and "roles" not in body:
         raise BadRequest("body: give users or roles")
+    account, be = account_backend(body)
     users = expect_list(body.get("users", []), "users")
-    be = backend()
-    role_plans = plan_roles(expect_list(body.get("roles", []), "roles"), be)
+    role_plans = plan_roles(expect_list(body.get("roles", []), "roles"), be, account)
 
     # Validate everything first so a bad request leaves no half-seeded state.
     plans: list[dict[str, Any]] = []
@@ -273,14 +304,14 @@ def seed(body: dict[str, Any]) -> dict[str, Any]:
     return {"users": out, "roles": [create_role(be, r) for r in role_plans]}
 
 
-def default_trust_policy() -> str:
+def default_trust_policy(account: str = ACCOUNT_ID) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
                     "Action": "sts:AssumeRole",
                 }
             ],
@@ -288,7 +319,7 @@ def default_trust_policy() -> str:
     )
 
 
-def plan_roles(roles: list[Any], be: Any) -> list[dict[str, Any]]:
+def plan_roles(roles: list[Any], be: Any, account: str = ACCOUNT_ID) -> list[dict[str, Any]]:
     """Validate every role to seed before anything is created."""
     existing = {r.name for r in be.roles.values()}
     seen: set[str] = set()
@@ -308,11 +339,16 @@ def plan_roles(roles: list[Any], be: Any) -> list[dict[str, Any]]:
                 "tags",
                 "description",
                 "maxSessionDuration",
+                "replace",
+                "inlinePolicies",
             },
             f,
         )
         name = expect_str(r.get("name"), f"{f}.name")
-        if name in seen or name in existing:
+        replace = r.get("replace", False)
+        if not isinstance(replace, bool):
+            raise BadRequest(f"{f}.replace: expected a boolean")
+        if name in seen or (name in existing and not replace):
             raise BadRequest(f"{f}.name: role {name} already exists")
         seen.add(name)
         path = r.get("path", "/")
@@ -331,6 +367,14 @@ def plan_roles(roles: list[Any], be: Any) -> list[dict[str, Any]]:
         max_session = r.get("maxSessionDuration", 3600)
         if not isinstance(max_session, int) or not 3600 <= max_session <= 43200:
             raise BadRequest(f"{f}.maxSessionDuration: expected 3600 to 43200 seconds")
+        inline = expect_dict(r.get("inlinePolicies", {}), f"{f}.inlinePolicies")
+        for k, v in inline.items():
+            if not isinstance(v, dict):
+                raise BadRequest(f"{f}.inlinePolicies.{k}: expected a policy document object")
+            try:  # the check PutRolePolicy makes, before anything is created
+                IAMPolicyDocumentValidator(json.dumps(v)).validate()
+            except Exception as exc:
+                raise BadRequest(f"{f}.inlinePolicies.{k}: {exc}") from None
         last_used = parse_optional_time(r.get("lastUsed"), f"{f}.lastUsed")
         region = r.get("lastUsedRegion")
         if region is not None and (not isinstance(region, str) or last_used is None):
@@ -339,7 +383,9 @@ def plan_roles(roles: list[Any], be: Any) -> list[dict[str, Any]]:
             {
                 "name": name,
                 "path": path,
-                "trust": json.dumps(trust) if trust is not None else default_trust_policy(),
+                "replace": replace and name in existing,
+                "inline": {k: json.dumps(v) for k, v in inline.items()},
+                "trust": json.dumps(trust) if trust is not None else default_trust_policy(account),
                 "tags": [{"Key": k, "Value": v} for k, v in tags_raw.items()],
                 "description": description,
                 "maxSessionDuration": max_session,
@@ -352,6 +398,10 @@ def plan_roles(roles: list[Any], be: Any) -> list[dict[str, Any]]:
 
 
 def create_role(be: Any, p: dict[str, Any]) -> dict[str, Any]:
+    if p["replace"]:
+        # Straight out of the backend: moto's delete_role refuses a role with policies.
+        old = find_role(be, p["name"], "replace")
+        del be.roles[old.id]
     role = be.create_role(
         p["name"],
         p["trust"],
@@ -365,6 +415,8 @@ def create_role(be: Any, p: dict[str, Any]) -> dict[str, Any]:
     role.create_date = p["createDate"] or whole_seconds(role.create_date)
     role.last_used = p["lastUsed"]
     role.last_used_region = p["lastUsedRegion"]
+    for policy_name, document in p["inline"].items():
+        be.put_role_policy(role.name, policy_name, document)
     return {"name": role.name, "arn": role.arn, "id": role.id}
 
 
@@ -376,11 +428,11 @@ def find_role(be: Any, name: str, field: str) -> Any:
 
 
 def backdate(body: dict[str, Any]) -> dict[str, Any]:
-    check_keys(body, {"users", "roles"}, "body")
+    check_keys(body, {"account", "users", "roles"}, "body")
     if "users" not in body and "roles" not in body:
         raise BadRequest("body: give users or roles")
+    _, be = account_backend(body)
     users = expect_list(body.get("users", []), "users")
-    be = backend()
 
     # Resolve and validate everything, then apply.
     actions: list[Callable[[], None]] = []
@@ -447,6 +499,7 @@ def reset(body: dict[str, Any]) -> dict[str, Any]:
     # Exactly what POST /moto-api/reset on the main server does: every
     # backend of every account is cleared.
     moto_api_backend.reset()
+    moto_org_ext.clear()
     backend()  # rebuild IAM eagerly, as at start-up
     return {}
 
@@ -456,6 +509,20 @@ ROUTES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "/backdate": backdate,
     "/reset": reset,
 }
+moto_org_ext.install(ROUTES, BadRequest)
+
+
+class Server(ThreadedMotoServer):
+    """moto's threaded server with moto_org_ext's fault/count middleware around its app."""
+
+    def _server_entry(self) -> None:
+        # Looked up on the module at run time so launchers that patch it still take effect.
+        app = threaded_moto_server.DomainDispatcherApplication(threaded_moto_server.create_backend_app)
+        self._server = threaded_moto_server.make_server(
+            self._ip_address, self._port, moto_org_ext.FaultingApp(app), True
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 class ControlHandler(BaseHTTPRequestHandler):
@@ -503,7 +570,7 @@ class ControlHandler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto = Server(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
 

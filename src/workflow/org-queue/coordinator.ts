@@ -5,6 +5,7 @@
  * answers one outcome per account from the store. One coordinator per run: the store lock
  * `org-run:ID` refuses a second one (exit 4).
  */
+import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { AccountOutcome, AccountRunner } from '../../engine/org-scan.js';
 import { CloudError, GuardError, UsageError } from '../../errors.js';
@@ -69,6 +70,8 @@ async function waitForAccounts(
   const failed = new Promise<never>((_, reject) => {
     fail = reject;
   });
+  // Raced below; an error after every account settled must not become an unhandled rejection.
+  failed.catch(() => undefined);
   const boss = await startBoss(options.url, options.timing, (err) => fail(queueDown(options.url, err, resume))).catch(
     (err: unknown) => {
       throw queueDown(options.url, err, resume);
@@ -103,24 +106,31 @@ async function waitForAccounts(
       progress?.done(a, 'failure' in outcome);
       if (result.size === wanted.size) finish();
     };
+    const heard: string[] = [];
     await boss.work(done, { batchSize: 50, pollingIntervalSeconds: 0.5 }, async (jobs) => {
       for (const job of jobs) {
+        heard.push(job.id);
         const msg = doneSchema.safeParse(job.data);
         if (!msg.success) continue;
         await settle(msg.data.account, !('kind' in msg.data));
       }
     });
-    const before = result.size;
+    const sent: string[] = [];
+    // One look, not a loop: workers take jobs oldest first, so while this run's first job is
+    // still waiting no worker has taken any of its jobs.
     idle = setTimeout(() => {
-      if (result.size === before) {
-        log.info(
-          `no dormant worker has taken a job of run ${runId} yet; start one: dormant worker --db <the same postgres:// URL>`,
-        );
-      }
+      void (async () => {
+        const first = sent[0] === undefined ? null : await boss.getJobById(SCAN_QUEUE, sent[0]);
+        if (first?.state === 'created' && result.size < wanted.size) {
+          log.info(
+            `no dormant worker has taken a job of run ${runId} yet; start one: dormant worker --db <the same postgres:// URL>`,
+          );
+        }
+      })().catch(() => undefined);
     }, options.idleNoticeMs ?? 30_000);
     for (const a of accounts) {
       if (result.has(a.id)) continue;
-      await boss.send(
+      const id = await boss.send(
         SCAN_QUEUE,
         { runId, provider: options.settings.provider, account: a.id, name: a.name },
         {
@@ -131,10 +141,12 @@ async function waitForAccounts(
           deadLetter: done,
         },
       );
+      if (id) sent.push(id);
     }
     // An account finished while the jobs were being sent (a resumed run) is in the store already.
     for (const [account] of await outcomes(store.db, runId, [...wanted.keys()])) await settle(account, false);
     if (result.size < wanted.size) await Promise.race([allDone, failed]);
+    await dropDoneQueue(boss, done, sent, heard);
     return accounts.map((a) => result.get(a.id)!);
   } catch (err) {
     if (err instanceof GuardError || err instanceof UsageError) throw err;
@@ -144,5 +156,22 @@ async function waitForAccounts(
     clearTimeout(idle);
     await boss.offWork(done).catch(() => undefined);
     await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
+  }
+}
+
+/**
+ * pg-boss 10 gives every queue a table of its own: a finished run drops its done queue. Rows
+ * that name the queue (foreign keys) go first: the run's scan jobs (their dead letter) and
+ * the messages heard on it. A queue still named by jobs of an earlier coordinator of the run
+ * (a resumed run), or by a late duplicate message, is left as it is.
+ */
+async function dropDoneQueue(boss: PgBoss, done: string, sent: string[], heard: string[]): Promise<void> {
+  try {
+    await boss.offWork(done);
+    if (sent.length > 0) await boss.deleteJob(SCAN_QUEUE, sent);
+    if (heard.length > 0) await boss.deleteJob(done, heard);
+    await boss.deleteQueue(done);
+  } catch {
+    // Still referenced: harmless, it only costs an empty table.
   }
 }

@@ -11,7 +11,7 @@ import type { Config } from '../../config/config.js';
 import { scanAccount } from '../../engine/org-scan.js';
 import type { ProviderName } from '../../model/identity.js';
 import { providerEntry } from '../../providers/registry.js';
-import { runSettings, saveOutcome } from '../../store/org-runs.js';
+import { outcomes, runSettings, saveOutcome } from '../../store/org-runs.js';
 import type { Store } from '../../store/store.js';
 import { type QueueTiming, SCAN_QUEUE, doneQueue, jobSchema, queueDown, startBoss } from './queue.js';
 
@@ -48,6 +48,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const job = jobSchema.parse(data);
     const settings = await runSettings(store.db, job.runId);
     if (!settings) throw new Error(`run ${job.runId} is not in the store`);
+    // A resumed coordinator queues again every account without an outcome, some of which may
+    // still be queued from before (singletonKey does not dedupe on pg-boss's standard policy):
+    // the second job of an account already saved only tells the coordinator, it scans nothing.
+    if ((await outcomes(store.db, job.runId, [job.account])).size > 0) {
+      await boss.send(doneQueue(job.runId), { kind: 'done', account: job.account });
+      log.info(`run ${job.runId}: account ${job.account} (${job.name}) was already scanned: skipped`);
+      return;
+    }
     const config: Config = structuredClone(options.config);
     config.inactiveDays = settings.inactiveDays;
     config.aws.organization.enabled = true;
