@@ -159,7 +159,9 @@ describe('moto with IAM enforcement', () => {
 describe('exactly the printed policies are enough', () => {
   it('scan: the scan policy gives the verdicts the administrator gets, from the report and from the API', async () => {
     const scanAs = async (p: Principal, source: string) =>
-      JSON.parse(await ok(p, ['scan', '--source', source, '--format', 'json'])) as Parameters<typeof verdicts>[0];
+      JSON.parse(await ok(p, ['scan', '--key-ids', '--source', source, '--format', 'json'])) as Parameters<
+        typeof verdicts
+      >[0];
     const adminReport = await scanAs(who.admin, 'report');
     const expected = verdicts(adminReport);
     // The world is what it should be, so that "the same" means something.
