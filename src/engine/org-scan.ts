@@ -46,6 +46,18 @@ export async function scanAccount(
     const session = await org.openAccount(account);
     try {
       const result = await scan(session.scanner, options);
+      // Never file one account's identities under another (wrong credentials, a role elsewhere).
+      const foreign = result.accounts.filter((a) => a !== account.id);
+      if (foreign.length > 0) {
+        return {
+          account: account.id,
+          failure: {
+            provider: org.provider,
+            account: account.id,
+            reason: `the credentials opened for account ${account.id} read account ${foreign.join(', ')}; check aws.organization.roleName and the role's account`,
+          },
+        };
+      }
       result.warnings = result.warnings.map((w) => `${org.provider} ${account.id} (${account.name}): ${w}`);
       return { account: account.id, result };
     } finally {
@@ -60,6 +72,7 @@ export async function scanAccount(
 export function inProcess(org: OrganizationSession, options: ScanOptions, concurrency: number): AccountRunner {
   return async (accounts, progress) => {
     const limit = pLimit(concurrency);
+    // A fatal error (bad config, a bug) stops the accounts not started yet.
     return Promise.all(
       accounts.map((account) =>
         limit(async () => {
@@ -68,7 +81,10 @@ export function inProcess(org: OrganizationSession, options: ScanOptions, concur
           return outcome;
         }),
       ),
-    );
+    ).catch((err: unknown) => {
+      limit.clearQueue();
+      throw err;
+    });
   };
 }
 

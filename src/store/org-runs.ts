@@ -85,3 +85,14 @@ export async function outcomes(
     ]),
   );
 }
+
+/**
+ * A resumed run tries again the accounts that failed before (a role since fixed, throttling
+ * since passed): their failure outcomes are dropped; scanned accounts are kept.
+ */
+export async function dropFailures(db: Db, runId: string): Promise<number> {
+  const failed = [...(await outcomes(db, runId))].filter(([, o]) => 'failure' in o).map(([account]) => account);
+  if (failed.length === 0) return 0;
+  await db.deleteFrom('org_results').where('run_id', '=', runId).where('account', 'in', failed).execute();
+  return failed.length;
+}

@@ -119,6 +119,11 @@ export async function runScan(
   const now = parseAsOf(flags.asOf);
   const open = await openForScan(ctx, flags);
   try {
+    if ((flags.workers || flags.runId !== undefined) && open.organizations.length === 0) {
+      throw new UsageError(
+        '--workers and --run-id share the accounts of an --org run; add --org (or set aws.organization.enabled)',
+      );
+    }
     const documents: ScanResult[] = [];
     if (open.sessions.length > 0) {
       documents.push(

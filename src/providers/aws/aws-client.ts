@@ -40,6 +40,8 @@ export interface AwsClients {
   /** The last GetCredentialReport content, lifted out of the XML before the SDK parses it. */
   reportContent: { value: Buffer | null };
   settings: AwsSettings;
+  /** The explicit credentials these clients sign with (a member account's role); absent: the default chain. */
+  credentials?: AwsCredentialIdentityProvider;
   destroy(): void;
 }
 
@@ -87,6 +89,7 @@ export function createAwsClients(
     calls,
     reportContent,
     settings,
+    ...(credentials ? { credentials } : {}),
     destroy() {
       iam.destroy();
       sts.destroy();

@@ -103,7 +103,14 @@ async function open(options: ProviderOpenOptions): Promise<ProviderSession> {
   let openMember: ((account: string) => InstanceType<typeof AwsIamRemediation>) | null = null;
   if (org.orgEnabled(options)) {
     const assume = org.assumeSettings(options.config);
-    openMember = (account) => new AwsIamRemediation(org.memberClients(aws, account, assume), remediationOptions);
+    openMember = (account) => {
+      const clients = org.memberClients(aws, account, assume);
+      // Evidence too is read in the member account: CloudTrail signs with the member role.
+      return new AwsIamRemediation(clients, {
+        ...remediationOptions,
+        cloudtrail: { credentials: clients.credentials! },
+      });
+    };
   }
   return openOn(aws, options, new AwsAccountRouter(home, openMember), true);
 }
@@ -123,7 +130,15 @@ async function organization(options: ProviderOpenOptions): Promise<OrganizationS
   const quiet: ProviderOpenOptions = { ...options };
   delete quiet.progress;
   const session = await org.openOrganization(options, home, (clients) =>
-    openOn(clients, quiet, new AwsIamRemediation(clients, remediationOptions), clients !== home),
+    openOn(
+      clients,
+      quiet,
+      new AwsIamRemediation(clients, {
+        ...remediationOptions,
+        ...(clients.credentials ? { cloudtrail: { credentials: clients.credentials } } : {}),
+      }),
+      clients !== home,
+    ),
   );
   return {
     ...session,

@@ -10,6 +10,7 @@ import { UsageError } from '../../errors.js';
 import type { OrganizationAccount, OrganizationSession, ProviderOpenOptions, ProviderSession } from '../provider.js';
 import { type AssumeSettings, assumedRoleCredentials } from './aws-assume.js';
 import { type AwsClients, CallCounter, createAwsClients } from './aws-client.js';
+import { readCaller } from './aws-caller.js';
 import { listOrgAccounts } from './aws-org-accounts.js';
 
 type OrgConfig = Config['aws']['organization'];
@@ -69,11 +70,10 @@ export async function openOrganization(
     ...(home.settings.endpointUrl ? { endpoint: home.settings.endpointUrl } : {}),
   });
   let listed = 0;
-  let managementId: string | null = null;
+  let callerAccount: Promise<string> | null = null;
   const accounts = async (): Promise<Awaited<ReturnType<OrganizationSession['accounts']>>> => {
     const listing = await listOrgAccounts(org, config.aws.organization, home.settings);
     listed += listing.calls;
-    managementId = listing.managementId;
     return {
       accounts: listing.accounts.map((a) => ({ id: a.id, name: a.name })),
       skipped: listing.skipped.map((s) => ({ provider: 'aws' as const, account: s.account, reason: s.reason })),
@@ -84,9 +84,15 @@ export async function openOrganization(
     provider: 'aws',
     accounts,
     async openAccount(account: OrganizationAccount) {
-      if (managementId === null) await accounts();
-      // The management account cannot be entered through the member role: use the caller's own.
-      const clients = account.id === managementId ? home : memberClients(home, account.id, assume);
+      // The caller's own account (the management account, or a delegated administrator's) on the
+      // caller's credentials; every other account through the member role. No listing here: a
+      // worker opens one account per job.
+      callerAccount ??= readCaller(home).then((c) => c.account);
+      const own = await callerAccount.catch((err: unknown) => {
+        callerAccount = null;
+        throw err;
+      });
+      const clients = account.id === own ? home : memberClients(home, account.id, assume);
       clientsUsed.push(clients);
       return openOn(clients, account.id);
     },

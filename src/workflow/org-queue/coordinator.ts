@@ -9,7 +9,7 @@ import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { AccountOutcome, AccountRunner } from '../../engine/org-scan.js';
 import { CloudError, GuardError, UsageError } from '../../errors.js';
-import { type OrgRunSettings, openRun, outcomes } from '../../store/org-runs.js';
+import { type OrgRunSettings, dropFailures, openRun, outcomes } from '../../store/org-runs.js';
 import type { Store } from '../../store/store.js';
 import { type QueueTiming, SCAN_QUEUE, doneQueue, doneSchema, queueDown, startBoss } from './queue.js';
 
@@ -39,6 +39,8 @@ export function queueRunner(options: QueueRunOptions): AccountRunner {
           `run ${runId} was started with other settings (${JSON.stringify(run.settings)}); rerun it with the same flags, or start a new run without --run-id`,
         );
       }
+      const retried = run.created ? 0 : await dropFailures(store.db, runId);
+      if (retried > 0) log.info(`run ${runId}: trying again the ${retried} account(s) that failed before`);
       log.info(
         `${run.created ? 'run' : 'resuming run'} ${runId}: ${accounts.length} accounts on the queue (${resume} if this stops)`,
       );
@@ -85,9 +87,23 @@ async function waitForAccounts(
     const allDone = new Promise<void>((resolve) => {
       finish = resolve;
     });
+    const settling = new Set<string>();
     const settle = async (account: string, deadLettered: boolean): Promise<void> => {
       const a = wanted.get(account);
-      if (!a || result.has(account)) return;
+      // Marked before the store read: the done queue and the resume loop may settle it at once.
+      if (!a || result.has(account) || settling.has(account)) return;
+      settling.add(account);
+      try {
+        await settleOne(account, a, deadLettered);
+      } finally {
+        settling.delete(account);
+      }
+    };
+    const settleOne = async (
+      account: string,
+      a: { id: string; name: string },
+      deadLettered: boolean,
+    ): Promise<void> => {
       const stored = (await outcomes(store.db, runId, [account])).get(account);
       const outcome: AccountOutcome | undefined =
         stored ??

@@ -6,6 +6,7 @@
  * first saved outcome wins, so nothing counts twice).
  */
 import { hostname } from 'node:os';
+import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import { scanAccount } from '../../engine/org-scan.js';
@@ -39,9 +40,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     fail = reject;
     stopped = resolve;
   });
-  const boss = await startBoss(options.url, options.timing, (err) =>
-    fail(queueDown(options.url, err, 'start the worker again when it is back')),
-  ).catch((err: unknown) => {
+  const boss: PgBoss = await startBoss(options.url, options.timing, (err) => {
+    // Stop polling and maintenance, or the process would hang after saying it lost the database.
+    void boss?.stop({ graceful: false, wait: false }).catch(() => undefined);
+    fail(queueDown(options.url, err, 'start the worker again when it is back'));
+  }).catch((err: unknown) => {
     throw queueDown(options.url, err, 'check --db and start the worker again');
   });
   const handle = async (data: unknown): Promise<void> => {
@@ -82,7 +85,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   for (let i = 0; i < options.concurrency; i++) {
     await boss.work(SCAN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
-      for (const job of jobs) await handle(job.data);
+      for (const job of jobs) {
+        try {
+          await handle(job.data);
+        } catch (err) {
+          // pg-boss keeps the error only in the job's output: say it here, then let it retry.
+          log.error(`job ${job.id}: ${(err as Error).message ?? String(err)}; pg-boss retries it on another attempt`);
+          throw err;
+        }
+      }
     });
   }
   log.info(`worker ${me} is taking jobs (${options.concurrency} at a time)`);
