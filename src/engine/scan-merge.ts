@@ -7,7 +7,7 @@
 import type { Finding, ProviderScan, ScanResult, ScannedIdentity } from '../model/finding.js';
 import type { ScanFailure } from '../model/identity.js';
 import { isoSeconds } from '../model/time.js';
-import { sortDocument } from './scan.js';
+import { sortDocument, summarize } from './scan.js';
 
 export interface MergeInput {
   documents: ScanResult[];
@@ -60,11 +60,6 @@ export function mergeScans(input: MergeInput): ScanResult {
     warnings: documents.flatMap((d) => d.warnings),
     ...(failures.length > 0 ? { failures } : {}),
     ...(skipped.length > 0 ? { skipped } : {}),
-    summary: {
-      identities: identities.length,
-      inactive: identities.filter((i) => i.state === 'inactive').length,
-      exempt: identities.filter((i) => i.state === 'exempt').length,
-      findings: findings.length,
-    },
+    summary: summarize(identities, findings),
   };
 }

@@ -137,6 +137,16 @@ function document(evaluated: Evaluated[], config: Config): { identities: Scanned
   return { identities, findings };
 }
 
+/** The document's summary line, counted from its identities and findings. */
+export function summarize(identities: ScannedIdentity[], findings: Finding[]): ScanResult['summary'] {
+  return {
+    identities: identities.length,
+    inactive: identities.filter((i) => i.state === 'inactive').length,
+    exempt: identities.filter((i) => i.state === 'exempt').length,
+    findings: findings.length,
+  };
+}
+
 /** The document's order: provider and account first when there are several, then name, then id. */
 export function sortDocument(identities: ScannedIdentity[], findings: Finding[], several: boolean): void {
   const byProviderThenName = (a: { provider: string; account: string }, b: { provider: string; account: string }) =>
@@ -182,12 +192,7 @@ export async function scan(providers: ScanProvider | ScanProvider[], options: Sc
     findings,
     warnings: parts.flatMap((p) => p.warnings),
     ...(failures.length > 0 ? { failures } : {}),
-    summary: {
-      identities: identities.length,
-      inactive: identities.filter((i) => i.state === 'inactive').length,
-      exempt: identities.filter((i) => i.state === 'exempt').length,
-      findings: findings.length,
-    },
+    summary: summarize(identities, findings),
   };
 }
 
